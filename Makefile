@@ -1,0 +1,43 @@
+# Metodist: the two commands of the README, plus the benchmarks.
+#   make demo   create .venv when missing, install, load the demo municipality and serve it
+#   make test   the whole suite on SQLite, and again on PostgreSQL when METODIST_TEST_DATABASE_URL is set
+#   make bench  the benchmarks (region-scale import)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-sqlite test-postgres bench lint clean serve
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/metodist demo
+
+serve: $(STAMP)
+	$(BIN)/metodist serve
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$METODIST_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "METODIST_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; fi
+
+test-sqlite: $(STAMP)
+	env -u METODIST_DATABASE_URL METODIST_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	METODIST_DATABASE_URL="$$METODIST_TEST_DATABASE_URL" METODIST_DATA_DIR=$(CURDIR)/var/test-postgres \
+		$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.import_region
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,152 @@
+"""The `metodist` command. Every import, analysis and report the pages offer is also a command here.
+
+Every command first creates and migrates the database in the data directory when needed and loads
+the shipped specifications (metodist.bootstrap), so there is no separate set-up step.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Metodist: сбор и анализ результатов оценочных процедур, методическая работа.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _ready() -> None:
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+
+
+def _print_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Файлы для загрузки (XLSX, XLS, ODS, CSV).")],
+    format: Annotated[str | None, typer.Option("--format", help="Формат; определяется сам, если не указан.")] = None,
+    assessment: Annotated[str | None, typer.Option(help="Код работы, например vpr-2021-ma-5.")] = None,
+    school: Annotated[str | None, typer.Option(help="Код школы для формы одной школы.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Только проверить, ничего не загружать.")] = False,
+    valid_rows_only: Annotated[bool, typer.Option("--valid-rows-only", help="Загрузить только верные строки.")] = False,
+    create_organisations: Annotated[
+        bool, typer.Option("--create-organisations", help="Создать школы, которых нет в реестре.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести итоги в JSON.")] = False,
+) -> None:
+    """Загрузить файлы с результатами, реестром организаций, диагностиками, анкетами, олимпиадами."""
+    _ready()
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from metodist.collection.importing import FORMATS, ImportOptions, import_file
+
+    if format and format not in FORMATS:
+        typer.echo(f"Неизвестный формат «{format}». Возможные: {', '.join(FORMATS)}.", err=True)
+        raise typer.Exit(2)
+    console = Console(stderr=True)
+    outcomes = []
+    failed = False
+    for file in files:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeRemainingColumn(), console=console, transient=True,
+                      disable=as_json or not console.is_terminal) as bar:
+            task = bar.add_task(file.name, total=None)
+            options = ImportOptions(
+                format=format, assessment=assessment, school=school, dry_run=dry_run,
+                valid_rows_only=valid_rows_only, create_organisations=create_organisations,
+                progress=lambda done, total, t=task: bar.update(t, completed=done, total=total),
+            )
+            outcome = import_file(file, options)
+        outcomes.append(outcome)
+        failed = failed or not outcome.ok
+        if not as_json:
+            _print_outcome(outcome)
+    if as_json:
+        _print_json(outcomes[0].as_dict() if len(outcomes) == 1 else [o.as_dict() for o in outcomes])
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_outcome(outcome) -> None:
+    typer.echo(f"{outcome.file}: {outcome.message}")
+    counts = outcome.counts
+    if counts:
+        shown = ", ".join(f"{k}={v}" for k, v in counts.items() if not isinstance(v, dict | list))
+        typer.echo(f"  {shown}")
+    for problem in outcome.errors[:200]:
+        typer.echo(f"  ошибка: {problem}")
+    if len(outcome.errors) > 200:
+        typer.echo(f"  … и ещё {len(outcome.errors) - 200} ошибок (полный список: --json)")
+    for problem in [p for p in outcome.problems if p.severity == "warning"][:20]:
+        typer.echo(f"  предупреждение: {problem}")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Что есть в базе: организации, обучающиеся, учителя, работы, загрузки."""
+    _ready()
+    from metodist.core.status import database_status
+
+    data = database_status()
+    if as_json:
+        _print_json(data)
+        return
+    from django.conf import settings
+
+    typer.echo(f"База данных: {settings.DATABASES['default']['NAME']}")
+    for key, value in data.items():
+        typer.echo(f"  {key}: {value}")
+
+
+@app.command()
+def serve(
+    addr: Annotated[str, typer.Option(help="Адрес и порт.")] = "127.0.0.1:8000",
+) -> None:
+    """Запустить веб-интерфейс."""
+    _ready()
+    from django.core.management import call_command
+
+    call_command("runserver", addr, use_reloader=False)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Зерно генератора: тот же seed — те же данные.")] = 2026,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Загрузить и выйти, не запуская сайт.")] = False,
+    addr: Annotated[str, typer.Option(help="Адрес и порт сайта.")] = "127.0.0.1:8000",
+) -> None:
+    """Создать демонстрационный муниципалитет и запустить сайт."""
+    _ready()
+    from metodist.demo.build import build_demo
+
+    summary = build_demo(seed=seed, echo=typer.echo)
+    typer.echo(summary)
+    if not no_serve:
+        serve(addr=addr)
+
+
+@app.command()
+def manage(args: Annotated[list[str], typer.Argument(help="Команда Django и её аргументы.")]) -> None:
+    """Команды Django (createsuperuser, dbshell, …) в окружении Metodist."""
+    _ready()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["metodist manage", *args])
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
