@@ -124,10 +124,14 @@ def validate_results(
                   "баллов за задания.").format(written=row.primary_score, total=total),
                 file=parsed.file, sheet=row.sheet, row=row.row, column=row.primary_column, severity="warning"))
         computed = mark_scale.convert(total) if mark_scale else None
-        if row.mark is not None and computed is not None and row.mark != computed:
-            error(row, _("Отметка {mark} не соответствует первичному баллу {total}: по шкале перевода это "
-                         "отметка {computed}.").format(mark=row.mark, total=total, computed=computed),
-                  row.mark_column)
+        if row.mark is not None and mark_scale is not None and not mark_scale.allows(total, row.mark):
+            if computed is not None:
+                message = _("Отметка {mark} не соответствует первичному баллу {total}: по шкале перевода это "
+                            "отметка {computed}.").format(mark=row.mark, total=total, computed=computed)
+            else:
+                message = _("Отметка {mark} не соответствует первичному баллу {total} по шкале перевода.").format(
+                    mark=row.mark, total=total)
+            error(row, message, row.mark_column)
         plan.marks[row.row] = computed if computed is not None else row.mark
         if test_scale and row.test_score is not None:
             expected = test_scale.convert(total)

@@ -113,7 +113,10 @@ class Task(models.Model):
     number = models.CharField(_("номер"), max_length=16)
     position = models.PositiveSmallIntegerField(_("порядок"))
     max_score = models.PositiveSmallIntegerField(_("максимальный балл"))
-    task_type = models.CharField(_("тип"), max_length=16, choices=TaskType.choices, default=TaskType.SHORT)
+    task_type = models.CharField(
+        _("тип"), max_length=16, choices=TaskType.choices, blank=True,
+        help_text=_("Пусто, когда описание работы не указывает форму ответа."),
+    )
     level = models.CharField(_("уровень сложности"), max_length=1, choices=Level.choices, blank=True)
     description = models.TextField(_("что проверяет"), blank=True)
     content_elements = models.ManyToManyField(ContentElement, blank=True, verbose_name=_("элементы содержания"))
@@ -160,7 +163,28 @@ class GradeScale(models.Model):
         return f"{self.assessment.code}: {self.get_kind_display()}"
 
     def convert(self, primary: int) -> int | None:
+        """The mark (or test score) of a primary score; None for marks when the scale is not complete."""
+        if self.kind == ScaleKind.MARK and not self.is_complete:
+            return None
         return convert_score(self.kind, self.thresholds, primary)
+
+    @property
+    def is_complete(self) -> bool:
+        """A mark scale is complete when the minimum of each of the marks 3, 4 and 5 is known."""
+        if self.kind != ScaleKind.MARK:
+            return True
+        return all(str(m) in self.thresholds for m in (3, 4, 5))
+
+    def allows(self, primary: int, mark: int) -> bool:
+        """Whether a mark written in a file agrees with the known part of the scale: its own minimum is
+        reached and the minimum of no higher mark is."""
+        minimum = self.thresholds.get(str(mark))
+        if minimum is not None and primary < int(minimum):
+            return False
+        return not any(
+            str(higher) in self.thresholds and primary >= int(self.thresholds[str(higher)])
+            for higher in range(mark + 1, 6)
+        )
 
 
 def convert_score(kind: str, thresholds, primary: int) -> int | None:

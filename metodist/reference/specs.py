@@ -29,7 +29,7 @@ SUBJECTS = {
     "lit": "Литература", "es": "Испанский язык", "zh": "Китайский язык",
 }
 LEVELS = {"B": "B", "Б": "B", "P": "P", "П": "P", "V": "V", "В": "V", "": ""}
-TASK_TYPES = {"short": "short", "extended": "extended", "КО": "short", "РО": "extended", "ВО": "short"}
+TASK_TYPES = {"short": "short", "extended": "extended", "КО": "short", "РО": "extended", "ВО": "short", "": ""}
 
 
 class SpecError(ValueError):
@@ -61,7 +61,7 @@ def check_spec(data: dict) -> list[str]:
         if not isinstance(maximum, int) or maximum < 0:
             problems.append(_("У задания {task} неверный максимальный балл «{value}».").format(
                 task=task.get("number"), value=maximum))
-        if str(task.get("level", "")).strip() not in LEVELS:
+        if str(task.get("level") or "").strip() not in LEVELS:
             problems.append(_("У задания {task} неизвестный уровень сложности «{value}».").format(
                 task=task.get("number"), value=task.get("level")))
     total = sum(t.get("max_score") or 0 for t in data["tasks"] if isinstance(t.get("max_score"), int))
@@ -142,7 +142,7 @@ def save_spec(data: dict, *, owner=None) -> Assessment:
         task = old.get(number) or Task(assessment=assessment, number=number)
         task.position = position
         task.max_score = int(item["max_score"])
-        task.task_type = TASK_TYPES.get(str(item.get("task_type") or "short"), "short")
+        task.task_type = TASK_TYPES.get(str(item.get("task_type") or ""), "")
         task.level = LEVELS.get(str(item.get("level") or "").strip(), "")
         task.description = item.get("description") or ""
         task.save()
