@@ -100,9 +100,3 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "uploads"
 
 LOGIN_URL = "admin:login"
-
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("METODIST_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
-    }
-}
