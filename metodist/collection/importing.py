@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from metodist.collection.importers.base import FileRejected, Parsed, Problem, re
 from metodist.collection.models import Upload, UploadStatus
 from metodist.core.models import Organisation, OrganisationKind
 from metodist.reference.models import Assessment
+
+logger = logging.getLogger(__name__)
 
 #: format name → module under collection.importers; the order is the order of detection
 FORMATS = {
@@ -112,9 +115,33 @@ def checksum_of(path: Path) -> str:
 
 
 def import_file(path, options: ImportOptions | None = None) -> ImportOutcome:
-    """Import one file. Never raises for bad input: every problem is in the outcome."""
+    """Import one file. Never raises for bad input: every problem is in the outcome.
+
+    An unexpected failure (a full disk, a lost database connection, a bug) rolls the import's
+    transaction back, is logged with its traceback for the administrator, and comes back as a failed
+    outcome with a Russian message, not as a traceback for the user."""
     options = options or ImportOptions()
     path = Path(path)
+    try:
+        return _import_file(path, options)
+    except Exception as exc:
+        logger.exception("import of %s failed", path)
+        message = _("Загрузка файла {name} прервана из-за внутренней ошибки ({error}); база данных не изменилась. "
+                    "Сообщите администратору.").format(name=path.name, error=type(exc).__name__)
+        outcome = ImportOutcome(status=UploadStatus.FAILED, file=path.name, format=options.format or "",
+                                message=message, problems=[Problem(message, file=path.name)])
+        try:
+            with transaction.atomic():
+                outcome.upload = Upload.objects.create(
+                    file_name=path.name[:500], checksum="", format=options.format or "", status=UploadStatus.FAILED,
+                    uploaded_by=options.acting_user, errors=[outcome.problems[0].as_dict()],
+                )
+        except Exception:  # the database itself may be what failed
+            logger.exception("could not record the failed import of %s", path)
+        return outcome
+
+
+def _import_file(path: Path, options: ImportOptions) -> ImportOutcome:
     outcome = ImportOutcome(status=UploadStatus.REJECTED, file=path.name)
     try:
         sheets = read_sheets(path)
@@ -146,7 +173,7 @@ def resolve_assessment(code: str | None, parsed: Parsed, module) -> Assessment |
         return assessment
     guess = getattr(module, "guess_assessment", None)
     assessment = guess(parsed) if guess else None
-    if assessment is None:
+    if assessment is None and not parsed.errors:
         parsed.error(_("Не удалось определить, какая это работа. Укажите код работы, например vpr-2021-ma-5."))
     return assessment
 
@@ -173,7 +200,7 @@ def _import_results(path, sheets, module, format_name, checksum, options, outcom
         assessment = resolve_assessment(None, parsed, module)
         if assessment is None:
             outcome.problems = parsed.problems
-            outcome.message = parsed.errors[-1].message
+            outcome.message = parsed.errors[0].message
             return outcome
     previous = loading.find_previous(assessment, checksum)
     if previous is not None and not options.dry_run:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -261,7 +262,7 @@ def save_results(
     works, done = [], 0
     for row in rows:
         school = schools[row.school_code]
-        school_class = classes.get((row.school_code, _letter(row, assessment.grade)))
+        school_class = None if _classless(row) else classes.get((row.school_code, _letter(row, assessment.grade)))
         works.append(Work(
             assessment=assessment,
             pupil_id=pupils[row.row],
@@ -312,6 +313,11 @@ def save_results(
     }
 
 
+def _classless(row: ResultRow) -> bool:
+    """An absent pupil listed without a class: no class is made up for him."""
+    return row.absent and not row.class_label.strip()
+
+
 def _letter(row: ResultRow, grade: int) -> str:
     return class_letter(row.class_label, grade, ordinal=row.class_is_ordinal)
 
@@ -319,8 +325,8 @@ def _letter(row: ResultRow, grade: int) -> str:
 def _create_schools(plan: ResultsPlan, region_hint: tuple[str, str]) -> int:
     if not plan.new_schools:
         return 0
-    created = 0
-    region = _region(region_hint)
+    region, region_created = _region(region_hint)
+    created = int(region_created)
     municipalities: dict[str, Organisation] = {}
     for code, row in plan.new_schools.items():
         parent = region
@@ -354,22 +360,28 @@ def _generated_code(prefix: str, name: str) -> str:
     return f"{prefix}-{hashlib.sha1(name.encode()).hexdigest()[:10]}"
 
 
-def _region(region_hint: tuple[str, str]) -> Organisation:
+def _region(region_hint: tuple[str, str]) -> tuple[Organisation, bool]:
+    """The region the file names (by code, else by name), the only region there is, or a new one."""
     code, name = region_hint
     if code:
         region = Organisation.objects.filter(code=code).first()
         if region:
-            return region
+            return region, False
+    if name:
+        region = Organisation.objects.filter(kind=OrganisationKind.REGION).filter(
+            Q(short_name=name) | Q(full_name=name)).first()
+        if region:
+            return region, False
     regions = list(Organisation.objects.filter(kind=OrganisationKind.REGION)[:2])
     if len(regions) == 1 and not code:
-        return regions[0]
+        return regions[0], False
     return Organisation.objects.create(
         kind=OrganisationKind.REGION, code=code or "region", short_name=name or _("Регион"), full_name=name
-    )
+    ), True
 
 
 def _classes(rows, schools, year, grade) -> dict[tuple[str, str], SchoolClass]:
-    wanted = {(r.school_code, _letter(r, grade)) for r in rows}
+    wanted = {(r.school_code, _letter(r, grade)) for r in rows if not _classless(r)}
     result = {}
     existing = SchoolClass.objects.filter(
         school__in=schools.values(), academic_year=year, grade=grade

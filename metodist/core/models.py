@@ -82,7 +82,7 @@ class Organisation(models.Model):
             expected = self._expected_path()
             if expected != self.path:
                 old = self.path
-                self.path, self.depth = expected, expected.count("/") - 1
+                self.path, self.depth = expected, expected.count("/") - 2
                 Organisation.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
                 if old:
                     self._move_descendants(old)

@@ -176,10 +176,10 @@ class GradeScale(models.Model):
         return all(str(m) in self.thresholds for m in (3, 4, 5))
 
     def allows(self, primary: int, mark: int) -> bool:
-        """Whether a mark written in a file agrees with the known part of the scale: its own minimum is
-        reached and the minimum of no higher mark is."""
-        minimum = self.thresholds.get(str(mark))
-        if minimum is not None and primary < int(minimum):
+        """Whether a mark written in a file agrees with the known part of the scale: the minimum of every
+        known mark up to it is reached, and the minimum of no higher mark is."""
+        reached = [int(v) for k, v in self.thresholds.items() if int(k) <= mark]
+        if reached and primary < max(reached):
             return False
         return not any(
             str(higher) in self.thresholds and primary >= int(self.thresholds[str(higher)])

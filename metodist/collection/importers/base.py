@@ -123,7 +123,11 @@ def _read_csv(path: Path) -> list[list[object]]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:  # e.g. a line break inside an unquoted field
+        raise FileRejected(_("Файл {name} не удалось прочитать как таблицу CSV: {reason}.").format(
+            name=path.name, reason=str(exc)[:200])) from exc
 
 
 # --- cell values --------------------------------------------------------------------------------

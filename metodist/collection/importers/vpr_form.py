@@ -215,6 +215,9 @@ def parse(path: Path, sheets: list[Sheet], *, assessment=None) -> Parsed:
         elif variant_raw:
             try:
                 result.variant = parse_int(variant_raw)
+                if not 1 <= result.variant <= 999:
+                    result.variant = None
+                    raise CellError(variant_raw)
             except CellError:
                 parsed.error(_("Вариант «{value}» не понят: ожидается номер варианта или «отсутствовал».").format(
                     value=variant_raw), column=column_name("variant"), **where)
