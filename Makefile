@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres bench lint clean serve
+.PHONY: demo test test-sqlite test-postgres bench lint clean serve messages
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.import_region
+
+# Regenerate and compile the Russian catalog (needs GNU gettext: apt-get install gettext).
+messages: $(STAMP)
+	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	cd metodist && ../$(BIN)/python -m django makemessages -l ru -l en -i "migrations/*" --settings=metodist.settings
+	cd metodist && ../$(BIN)/python -m django compilemessages --settings=metodist.settings
 
 clean:
 	rm -rf $(VENV) var
