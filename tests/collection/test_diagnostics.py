@@ -142,3 +142,23 @@ def test_corrected_file_replaces_the_previous_version(tmp_path, samples, staff):
     assert first.upload.status == UploadStatus.REPLACED
     assert TeacherDiagnostic.objects.count() == 2
     assert set(TeacherDiagnostic.objects.values_list("upload", flat=True)) == {last.upload.pk}
+
+
+@pytest.mark.django_db
+def test_a_code_of_several_codifiers_is_linked_only_when_the_row_says_whose(tmp_path, staff):
+    """КЭС codes are per work family: code 1 of grade 5 and code 1 of grade 7 are different topics."""
+    grade7 = ContentElement.objects.create(codifier="vpr-ma-7", subject=subject("ma"), code="1",
+                                           name="Числа и выражения (7 класс)")
+    header = [*HEADER[:8], "Кодификатор", "Класс", *HEADER[8:]]
+    base = ["edu221001", "Иванова Мария Петровна", "T001", "ma", TITLE, "15.10.2024"]
+    outcome = run(csv_file(tmp_path, [
+        header,
+        [*base, "Тема А", "1", "", "", "предметные", 2, 4],  # ambiguous: kept as text, with a warning
+        [*base, "Тема Б", "1", "vpr-ma-7", "", "предметные", 3, 4],  # the codifier named
+        [*base, "Тема В", "1", "", "5", "предметные", 1, 4],  # the grade named
+    ]))
+    assert outcome.status == UploadStatus.IMPORTED, outcome.problems
+    scores = {s.topic: s.content_element for s in DiagnosticScore.objects.all()}
+    assert scores == {"Тема А": None, "Тема Б": grade7, "Тема В": staff["element"]}
+    warning = next(p for p in outcome.problems if p.severity == "warning")
+    assert warning.row == 2 and "vpr-ma-5, vpr-ma-7" in warning.message

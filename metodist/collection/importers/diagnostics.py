@@ -1,9 +1,12 @@
 """Subject tests of teachers (предметная оценка учителей), one row per teacher × topic.
 
     Код школы | ФИО | Код учителя | Предмет | Диагностика | Дата | Тема | Код КЭС | Область компетенций | Балл | Максимум
+    (optional: Кодификатор `vpr-ma-5`, or Класс `5`, to say whose КЭС codes these are)
 
 The rows of one teacher, subject, diagnostic title and date make one diagnostic; its score is the sum
-of its topics. A topic with a `Код КЭС` is linked to that content element of the subject's codifiers.
+of its topics. A topic with a `Код КЭС` is linked to that content element: codes are per codifier (a
+work family such as `vpr-ma-5`), so a code found in several codifiers of the subject is linked only when
+the row names its codifier or grade.
 "The same file" is the same diagnostics (titles) of the same schools: importing replaces every
 diagnostic with a title of the file taken by teachers of the file's schools.
 """
@@ -34,6 +37,8 @@ COLUMNS = {
     "date": ("Дата", "Дата диагностики", "Дата проведения"),
     "topic": ("Тема",),
     "element": ("Код КЭС", "КЭС"),
+    "codifier": ("Кодификатор",),
+    "grade": ("Класс", "Параллель"),
     "area": ("Область компетенций", "Область"),
     "score": ("Балл",),
     "max_score": ("Максимум", "Максимальный балл"),
@@ -52,6 +57,8 @@ class TopicRow:
     taken_on: dt.date | None = None
     topic: str = ""
     element_code: str = ""
+    codifier: str = ""
+    grade: str = ""
     area: str = "subject"
     score: float | None = None
     max_score: float | None = None
@@ -75,7 +82,8 @@ def _read(table: tabular.Table, parsed: Parsed) -> list[TopicRow]:
         record = TopicRow(row=line.line, school_code=line.text("school"),
                           full_name=" ".join(line.text("full_name").split())[:255], code=line.text("code")[:64],
                           title=line.text("title")[:255], topic=line.text("topic")[:500],
-                          element_code=line.text("element"))
+                          element_code=line.text("element"), codifier=line.text("codifier").lower(),
+                          grade=line.text("grade"))
         if not record.school_code:
             error(_("Не указан код школы."), "school")
         if not record.full_name and not record.code:
@@ -118,6 +126,21 @@ def _read(table: tabular.Table, parsed: Parsed) -> list[TopicRow]:
     return rows
 
 
+def _element(record: TopicRow) -> tuple[ContentElement | None, list[str]]:
+    """The content element a topic's code names: in the named codifier (`vpr-ma-5`), or in the codifier
+    of the named grade, or in the only codifier of the subject that has the code. Returns the element
+    (None when not found or ambiguous) and the codifiers that have the code."""
+    found = ContentElement.objects.filter(subject__code=record.subject, code=record.element_code)
+    if record.codifier:
+        found = found.filter(codifier=record.codifier)
+    elif record.grade.isdigit():
+        found = found.filter(codifier__endswith=f"-{int(record.grade)}")
+    by_codifier = {element.codifier: element for element in found}
+    if len(by_codifier) == 1:
+        return next(iter(by_codifier.values())), list(by_codifier)
+    return None, sorted(by_codifier)
+
+
 def _resolve(rows: list[TopicRow], table: tabular.Table, parsed: Parsed, user) -> bool:
     sheet = table.sheet.name
     schools = tabular.SchoolResolver(parsed, user)
@@ -126,7 +149,7 @@ def _resolve(rows: list[TopicRow], table: tabular.Table, parsed: Parsed, user) -
         if record.school_code:
             record.school = schools.get(record.school_code, record.row, table.column("school"), sheet)
     index = tabular.TeacherIndex({r.school for r in rows if r.school})
-    elements: dict[tuple[str, str], ContentElement | None] = {}
+    elements: dict[tuple, tuple[ContentElement | None, list[str]]] = {}
     seen: dict[tuple, int] = {}
     for record in rows:
         if record.school is not None and (record.code or record.full_name):
@@ -135,12 +158,17 @@ def _resolve(rows: list[TopicRow], table: tabular.Table, parsed: Parsed, user) -
                 parsed.error(tabular.teacher_problem(why, record.school_code, record.code), sheet=sheet,
                              row=record.row, column=table.column("code" if record.code else "full_name"))
         if record.element_code and record.subject:
-            key = (record.subject, record.element_code)
+            key = (record.subject, record.element_code, record.codifier, record.grade)
             if key not in elements:
-                elements[key] = (ContentElement.objects.filter(subject__code=record.subject, code=record.element_code)
-                                 .order_by("-codifier").first())
-            record.element = elements[key]
-            if record.element is None:
+                elements[key] = _element(record)
+            record.element, candidates = elements[key]
+            if record.element is None and len(candidates) > 1:
+                # the same code means different topics in the codifiers of different grades: never guess
+                parsed.warning(_("Код КЭС {code} есть в нескольких кодификаторах ({codifiers}); укажите класс или "
+                                 "кодификатор. Тема сохранена текстом.").format(
+                                     code=record.element_code, codifiers=", ".join(candidates)),
+                               sheet=sheet, row=record.row, column=table.column("element"))
+            elif record.element is None:
                 parsed.warning(_("Элемента содержания {code} по этому предмету нет в кодификаторах; тема сохранена "
                                  "текстом.").format(code=record.element_code), sheet=sheet, row=record.row,
                                column=table.column("element"))
