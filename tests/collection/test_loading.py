@@ -159,15 +159,15 @@ def test_crash_in_the_middle_leaves_the_database_as_it_was(spec, tmp_path, monke
     before = snapshot()
     monkeypatch.setattr(loading, "BATCH", 2)  # several batches, so the crash comes after some writes
     calls = {"n": 0}
-    original = type(TaskScore.objects).bulk_create
+    original = loading.insert_task_scores
 
-    def failing(manager, objs, *args, **kwargs):
+    def failing(values):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("диск переполнен")
-        return original(manager, objs, *args, **kwargs)
+        return original(values)
 
-    monkeypatch.setattr(type(TaskScore.objects), "bulk_create", failing)
+    monkeypatch.setattr(loading, "insert_task_scores", failing)
     corrected = [list(row) for row in ROWS]
     corrected[0][3] = 1
     outcome = import_file(write_xlsx(tmp_path / "форма-2.xlsx", [HEADER, *corrected]), options())

@@ -8,6 +8,7 @@ database. Validation against the assessment's spec and the one transaction live 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterator
@@ -233,7 +234,14 @@ def parse_task_header(header: object) -> tuple[str, int | None] | None:
 
 
 def normalise_header(value: object) -> str:
-    return " ".join(text(value).casefold().replace("ё", "е").split())
+    """A header as it is compared: case, ё/е and spaces do not matter."""
+    return _normalise_text(text(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalise_text(value: str) -> str:
+    # format detection asks every format's sniffer about the same header cells: compute each once
+    return " ".join(value.casefold().replace("ё", "е").split())
 
 
 def split_coded_name(value: object) -> tuple[str, str]:

@@ -83,9 +83,21 @@ class Table:
             yield Row(index + 1, cells, self)
 
 
+_LOOKUPS: dict[int, tuple[dict, dict[str, str]]] = {}
+
+
+def _lookup(columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """header key → field of a format's columns, built once per format (every sniff reads many rows)."""
+    cached = _LOOKUPS.get(id(columns))
+    if cached is None or cached[0] is not columns:
+        cached = (columns, {header_key(name): field for field, names in columns.items() for name in names})
+        _LOOKUPS[id(columns)] = cached
+    return cached[1]
+
+
 def map_header(row: list[object], columns: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[tuple[int, str]]]:
     """The fields a header row names (the first column of a field wins) and the columns of no field."""
-    lookup = {header_key(name): name_field for name_field, names in columns.items() for name in names}
+    lookup = _lookup(columns)
     found: dict[str, int] = {}
     extra = []
     for col, value in enumerate(row):
