@@ -233,15 +233,13 @@ def parse_task_header(header: object) -> tuple[str, int | None] | None:
     return ".".join(str(int(p)) for p in parts), (int(maximum) if maximum else None)
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def normalise_header(value: object) -> str:
-    """A header as it is compared: case, ё/е and spaces do not matter."""
-    return _normalise_text(text(value))
+    """A header as it is compared: case, ё/е and spaces do not matter.
 
-
-@functools.lru_cache(maxsize=8192)
-def _normalise_text(value: str) -> str:
-    # format detection asks every format's sniffer about the same header cells: compute each once
-    return " ".join(value.casefold().replace("ё", "е").split())
+    Cached: format detection asks every format's sniffer about the same cells of the first rows of
+    every sheet, so each distinct cell value is normalised once (cell values are all hashable)."""
+    return " ".join(text(value).casefold().replace("ё", "е").split())
 
 
 def split_coded_name(value: object) -> tuple[str, str]:

@@ -18,6 +18,7 @@ module ever quotes a name or a birth date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,7 @@ DATE_RE = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def column_field(header: object) -> str | None:
     name = normalise_header(header)
     if name in COLUMNS:

@@ -12,6 +12,7 @@ may come in any order and the header row need not be the first one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ HEADER_SEARCH_ROWS = 30
 IMPORTED_STATUSES = ("imported", "imported_partly")
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def header_key(value: object) -> str:
     """A header as it is compared: case, ё/е, spaces and a trailing `*` or `:` do not matter."""
     return normalise_header(value).rstrip("*: ").strip()

@@ -11,6 +11,7 @@ A region's files:  Пользователь | Код региона | Регио
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -74,6 +75,7 @@ SUBJECT_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=65536, typed=True)
 def column_field(header: object) -> str | None:
     name = normalise_header(header)
     if name in COLUMNS:
