@@ -13,12 +13,15 @@ from typing import Annotated
 
 import typer
 
+from metodist.analysis.cli import item_stats_command
+
 app = typer.Typer(
     help="Metodist: сбор и анализ результатов оценочных процедур, методическая работа.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("item-stats")(item_stats_command)
 
 
 def _ready() -> None:

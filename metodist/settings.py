@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "metodist.core",
     "metodist.reference",
     "metodist.collection",
+    "metodist.analysis",
     "metodist.demo",
 ]
 
