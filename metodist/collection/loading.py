@@ -226,11 +226,17 @@ def _resolve_schools(parsed, plan, school, create_organisations, acting_user) ->
 
 def find_previous(assessment: Assessment, checksum: str) -> Upload | None:
     """An upload of the very same file whose results are still in place: importing it again changes nothing."""
-    return (
+    previous = (
         Upload.objects.filter(
             assessment=assessment, checksum=checksum, status__in=[UploadStatus.IMPORTED, UploadStatus.IMPORTED_PARTLY]
         ).order_by("-created_at").first()
     )
+    if previous is None:
+        return None
+    # a later file may have replaced part of it (the results of some of its schools): then it is not
+    # in place any more, and importing it again must bring those results back
+    brought = previous.counts.get("works_imported", 0) + previous.counts.get("absent", 0)
+    return previous if previous.works.count() == brought else None
 
 
 def save_results(

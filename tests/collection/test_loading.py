@@ -132,6 +132,12 @@ def test_a_school_file_replaces_only_its_school(spec, tmp_path):
     assert Work.objects.filter(school__code="edu221001").count() == 2
     assert set(Work.objects.filter(school__code="edu221002").values_list("upload_id", flat=True)) == {
         region_file.upload.pk}
+    # the region's file is no longer wholly in place: importing it again brings edu221001's rows back
+    again = import_file(write_xlsx(tmp_path / "район.xlsx", [HEADER, *ROWS]), options())
+    assert again.status == UploadStatus.IMPORTED, again.as_dict()
+    assert Work.objects.filter(school__code="edu221001").count() == 3
+    # and now it is: a third time changes nothing
+    assert import_file(write_xlsx(tmp_path / "район.xlsx", [HEADER, *ROWS]), options()).status == "unchanged"
 
 
 def test_valid_rows_only(spec, tmp_path):
