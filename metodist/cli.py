@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from metodist.analysis.cli import item_stats_command
+from metodist.analysis.report_cli import report_app
 
 app = typer.Typer(
     help="Metodist: сбор и анализ результатов оценочных процедур, методическая работа.",
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("item-stats")(item_stats_command)
+app.add_typer(report_app, name="report")
 
 
 def _ready() -> None:

@@ -1,0 +1,173 @@
+"""The analytics engine: Ibis expressions over the results, run where the data lives.
+
+`connect()` gives an :class:`Engine` over the database Django uses (SQLite or PostgreSQL), reusing
+Django's own DB-API connection, so a query sees exactly what Django sees — also the rows of a
+transaction that is not committed yet (a test's data, an import in progress in the same process).
+`connect("duckdb")` exports the tables the analysis reads through that same connection into an
+in-memory DuckDB database (no DuckDB extension is needed, so it works offline) and runs the
+expressions there.
+
+The engine does only portable operations: filters, joins, counts and sums. Statistics are computed
+on the aggregates in Python (NumPy/SciPy), never in SQL.
+
+An Engine lives as long as the Django connection it borrows: make one per report or analysis run,
+do not keep one across requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+from ibis.backends.sqlite import Backend as SQLiteBackend
+
+ENGINES = ("default", "duckdb")
+
+
+class EngineError(ValueError):
+    """An engine name or a database that the analysis cannot run on; the message is for the user."""
+
+
+def _tables() -> dict[str, tuple[str, list[str]]]:
+    """The tables the analysis reads: short name → (database table, columns)."""
+    from metodist.collection.models import TaskScore, Work
+    from metodist.core.models import Organisation, SchoolClass, Teacher
+    from metodist.reference.models import Task
+
+    def columns(model, names):
+        return [model._meta.get_field(n).column for n in names]
+
+    return {
+        "organisation": (Organisation._meta.db_table,
+                         columns(Organisation, ["id", "kind", "code", "short_name", "path", "depth", "parent"])),
+        "teacher": (Teacher._meta.db_table, columns(Teacher, ["id", "full_name", "school"])),
+        "school_class": (SchoolClass._meta.db_table, columns(SchoolClass, ["id", "grade", "letter"])),
+        "task": (Task._meta.db_table, columns(Task, ["id", "assessment", "number", "position", "max_score"])),
+        "work": (Work._meta.db_table,
+                 columns(Work, ["id", "assessment", "school", "school_class", "teacher", "participant_code",
+                                "variant", "absent", "primary_score", "mark", "journal_mark"])),
+        "task_score": (TaskScore._meta.db_table, columns(TaskScore, ["id", "work", "task", "score", "status"])),
+    }
+
+
+@dataclass
+class Engine:
+    """An Ibis backend with the analysis's tables as expressions.
+
+    `name` is `sqlite`, `postgres` or `duckdb`. `raw(name)` is a table with its database columns
+    (foreign keys as `<name>_id`); `works()` and `task_scores()` are the joined views the reports use.
+    """
+
+    backend: ibis.BaseBackend
+    name: str
+    _names: dict[str, str] = field(default_factory=dict)
+
+    def raw(self, short_name: str) -> ir.Table:
+        table, columns = _tables()[short_name]
+        return self.backend.table(self._names.get(short_name, table)).select(*columns)
+
+    def works(self, assessment_id: int | None = None) -> ir.Table:
+        """One row per work: the work's columns, its school's `school_code` and `school_path`, its
+        class (`class_grade`, `class_letter`) and teacher (`teacher_name`), where known."""
+        work = self.raw("work")
+        if assessment_id is not None:
+            work = work.filter(work.assessment_id == assessment_id)
+        org = self.raw("organisation").select(school_ref="id", school_code="code", school_path="path")
+        klass = self.raw("school_class").select(class_ref="id", class_grade="grade", class_letter="letter")
+        teacher = self.raw("teacher").select(teacher_ref="id", teacher_name="full_name")
+        joined = (
+            work.join(org, work.school_id == org.school_ref)
+            .left_join(klass, work.school_class_id == klass.class_ref)
+            .left_join(teacher, work.teacher_id == teacher.teacher_ref)
+        )
+        return joined.drop("school_ref", "class_ref", "teacher_ref")
+
+    def task_scores(self, assessment_id: int | None = None) -> ir.Table:
+        """One row per task score of a work: the score and its status, the task's `task_number`,
+        `position` and `max_score`, and the work's columns as in `works()` (prefixed where they clash)."""
+        works = self.works(assessment_id).rename(work_ref="id")
+        scores = self.raw("task_score").drop("id")
+        task = self.raw("task").select(task_ref="id", task_number="number", position="position",
+                                       max_score="max_score")
+        joined = scores.join(works, scores.work_id == works.work_ref).join(task, scores.task_id == task.task_ref)
+        return joined.drop("work_ref", "task_ref")
+
+
+class _BorrowedSQLite(SQLiteBackend):
+    """Ibis's SQLite backend on Django's connection. Ibis commits (or rolls back) after every schema
+    look-up; on a borrowed connection that would commit Django's open transaction (an import, a
+    test), so here a look-up only opens and closes a cursor. The analysis only reads."""
+
+    @contextlib.contextmanager
+    def begin(self):
+        cursor = self.con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+
+@contextlib.contextmanager
+def quiet():
+    """Ibis 12 with pandas 3 and DuckDB 1.5 warns about its own calls on every query; they are not
+    ours to fix and would flood the console."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+        warnings.filterwarnings("ignore", message=".*fetch_arrow_table.*", category=DeprecationWarning)
+        yield
+
+
+def _django_connection():
+    from django.db import connection
+
+    connection.ensure_connection()
+    return connection
+
+
+def connect(engine: str = "default", *, assessments: Iterable[int] | None = None) -> Engine:
+    """An Engine over the project's database (`default`) or over DuckDB (`duckdb`).
+
+    With `duckdb`, the tables are exported from the project's database first; `assessments` limits the
+    export of works, task scores and tasks to those assessments (the reports pass the one they need).
+    """
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}")
+    source = _database_engine()
+    if engine == "default":
+        return source
+    return _export_to_duckdb(source, assessments)
+
+
+def _database_engine() -> Engine:
+    connection = _django_connection()
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        backend = _BorrowedSQLite.from_connection(raw)
+        # Ibis turns on case-sensitive LIKE for its own string operations; Django's lookups on this same
+        # connection (iexact, icontains) rely on SQLite's default, so it is restored.
+        raw.execute("PRAGMA case_sensitive_like = OFF")
+        return Engine(backend, "sqlite")
+    if connection.vendor == "postgresql":
+        return Engine(ibis.postgres.from_connection(raw), "postgres")
+    raise EngineError(f"the analysis does not run on {connection.vendor}")
+
+
+def _export_to_duckdb(source: Engine, assessments: Iterable[int] | None) -> Engine:
+    duck = ibis.duckdb.connect()
+    wanted = sorted(set(assessments)) if assessments is not None else None
+    for short_name in _tables():
+        table = source.raw(short_name)
+        if wanted is not None:
+            if short_name in ("work", "task"):
+                table = table.filter(table.assessment_id.isin(wanted))
+            elif short_name == "task_score":
+                works = source.raw("work")
+                ids = works.filter(works.assessment_id.isin(wanted)).select(work_ref="id")
+                table = table.semi_join(ids, table.work_id == ids.work_ref)
+        with quiet():
+            duck.create_table(short_name, source.backend.to_pyarrow(table), overwrite=True)
+    return Engine(duck, "duckdb", {name: name for name in _tables()})

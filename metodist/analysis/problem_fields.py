@@ -1,0 +1,505 @@
+"""Problem fields: which groups are really below their reference on a content element, skill or task type.
+
+Plain functions on aggregate rows (one row per group × field: points earned, points possible, pupils,
+tasks, the reference solve rate, the weight of the field's tasks, the level of its tasks). No Django
+models and no database: the analysis engine aggregates in the database and passes the rows here.
+
+Two decisions stand side by side (see docs/methods.md, «Проблемные поля»):
+
+* the statistical one: empirical-Bayes beta-binomial shrinkage (Efron & Morris 1975, Morris 1983) of
+  each group's solve rate toward the mean of the groups of the same level on the same field, with a 95 %
+  credible interval; a field is a problem field when the upper bound lies below the reference minus a
+  practical margin of 5 points, so that a class of 12 is not flagged on noise;
+* the federal rule as it is written: a basic-level task solved by under 57 % and an advanced or high
+  one by under 28.5 % of a group is insufficient; groups of fewer than 10 pupils are not judged alone.
+
+Every row says whether the two agree and, if not, why, in a Russian sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+from django.utils.translation import gettext as _
+from scipy import stats
+
+#: Practical margin: a group must be credibly more than this far below its reference to be flagged.
+MARGIN = 0.05
+#: Probability mass of the credible interval.
+CREDIBILITY = 0.95
+#: Correlation of one pupil's results on two tasks of the same field (design effect of the tasks).
+TASK_CORRELATION = 0.2
+#: Federal thresholds: a basic task under 57 %, an advanced or high one under 28.5 % is insufficient.
+BASIC_THRESHOLD = 0.57
+ADVANCED_THRESHOLD = 0.285
+#: Groups with fewer pupils are not judged alone by the federal rule.
+MIN_PUPILS = 10
+
+BASIC = "basic"
+ADVANCED = "advanced"
+HIGH = "high"
+MIXED = "mixed"
+LEVEL_ALIASES = {
+    "basic": BASIC, "б": BASIC, "базовый": BASIC, "b": BASIC,
+    "advanced": ADVANCED, "п": ADVANCED, "повышенный": ADVANCED, "p": ADVANCED,
+    "high": HIGH, "в": HIGH, "высокий": HIGH, "h": HIGH,
+    "mixed": MIXED, "смешанный": MIXED,
+}
+
+# Federal verdicts.
+INSUFFICIENT = "insufficient"
+SUFFICIENT = "sufficient"
+TOO_FEW = "too_few"
+NOT_APPLICABLE = "not_applicable"
+
+# Agreement of the two decisions.
+BOTH = "both"
+NEITHER = "neither"
+STATISTICAL_ONLY = "statistical_only"
+FEDERAL_ONLY = "federal_only"
+FEDERAL_NOT_JUDGED = "federal_not_judged"
+
+
+class ProblemFieldsError(ValueError):
+    """Bad input: the message is a Russian sentence for the user."""
+
+
+@dataclass
+class FieldAggregate:
+    """One group × field row as the engine aggregates it.
+
+    ``points`` is the sum of the pupils' scores on the field's tasks, ``possible`` the sum of the tasks'
+    maxima times the pupils who wrote the work, ``tasks`` the number of the field's tasks in the work.
+    ``reference`` is the reference solve rate (0..1): the parent level's or a national one; when it is
+    None, ``reference_points / reference_possible`` is used. ``task_level`` is basic / advanced / high /
+    mixed; ``task_rates`` is a sequence of (level, solve rate) per task, needed for a mixed field.
+    """
+
+    group: object
+    group_level: str
+    field: object
+    points: float
+    possible: float
+    pupils: int
+    tasks: int = 1
+    reference: float | None = None
+    reference_points: float | None = None
+    reference_possible: float | None = None
+    weight: float = 1.0
+    task_level: str | None = None
+    task_rates: tuple | None = None
+
+
+@dataclass
+class BetaPrior:
+    """The prior of the true solve rates of one group level × field, fitted across its groups."""
+
+    mean: float
+    between_variance: float
+    groups: int
+    #: Shrinkage factor B_i of every group (0 = keep the observed rate, 1 = replace it by the mean).
+    shrinkage: np.ndarray = field(repr=False)
+
+
+@dataclass
+class ProblemFieldResult:
+    group: object
+    group_level: str
+    field: object
+    pupils: int
+    effective_n: float
+    solve_rate: float
+    reference: float
+    difference: float
+    prior_mean: float
+    shrinkage: float
+    posterior_mean: float
+    lower: float
+    upper: float
+    p_value: float
+    flagged: bool
+    priority: float
+    federal_verdict: str
+    federal_threshold: float | None
+    agreement: str
+    explanation: str
+    insufficient_tasks: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _level(value) -> str | None:
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    if not key:
+        return None
+    if key not in LEVEL_ALIASES:
+        raise ProblemFieldsError(
+            _("Уровень сложности «{level}» не распознан: укажите базовый, повышенный или высокий.").format(
+                level=value))
+    return LEVEL_ALIASES[key]
+
+
+def _pct(value: float | None) -> str:
+    """A percentage the Russian way: 52,3."""
+    if value is None:
+        return "—"
+    return f"{100 * value:.1f}".replace(".", ",")
+
+
+def effective_trials(pupils, tasks, *, task_correlation: float = TASK_CORRELATION) -> np.ndarray:
+    """Effective number of independent trials behind a group's solve rate on a field.
+
+    Notes
+    -----
+    A field of :math:`m` tasks written by :math:`n` pupils gives :math:`nm` task results, each scored as
+    a fraction of its maximum (so a 3-point task counts once, not three times: its points are not three
+    independent trials). Results of one pupil are correlated (:math:`\\rho`, the correlation of one
+    pupil's results on two tasks); Kish's design effect divides by :math:`1 + (m - 1)\\rho`:
+
+    .. math:: n_{eff} = \\frac{n m}{1 + (m - 1)\\rho}.
+
+    References
+    ----------
+    Kish, L. (1965). Survey Sampling. Wiley, §5.4 (design effect of cluster samples).
+    """
+    n = np.asarray(pupils, dtype=float)
+    m = np.maximum(np.asarray(tasks, dtype=float), 1.0)
+    return n * m / (1.0 + (m - 1.0) * task_correlation)
+
+
+def fit_beta_prior(successes, trials, *, iterations: int = 100) -> BetaPrior:
+    """Empirical-Bayes prior of the true rates across groups, by the method of moments.
+
+    Parameters
+    ----------
+    successes, trials : array_like, shape (groups,)
+        Successes :math:`x_i` (may be fractional) out of :math:`n_i` trials per group.
+
+    Returns
+    -------
+    BetaPrior
+        Prior mean :math:`\\hat\\mu`, between-group variance :math:`\\hat A` of the true rates and the
+        shrinkage factor :math:`\\hat B_i` of every group.
+
+    Notes
+    -----
+    With :math:`y_i = x_i/n_i`, sampling variance :math:`V_i = \\hat\\mu(1-\\hat\\mu)/n_i` and
+    :math:`k` groups, :math:`\\hat A` and :math:`\\hat\\mu` solve (Morris 1983, §4)
+
+    .. math:: \\hat A = \\max\\Bigl(0, \\frac{\\sum_i w_i\\,[\\tfrac{k}{k-1}(y_i-\\hat\\mu)^2 - V_i]}
+              {\\sum_i w_i}\\Bigr), \\quad
+              \\hat\\mu = \\frac{\\sum_i w_i y_i}{\\sum_i w_i}, \\quad w_i = \\frac{1}{V_i + \\hat A},
+
+    and the shrinkage factor is
+
+    .. math:: \\hat B_i = \\frac{k-3}{k-1}\\,\\frac{V_i}{V_i + \\hat A}.
+
+    The factor :math:`(k-3)/(k-1)` makes :math:`\\hat B` unbiased for equal :math:`n_i`, where the
+    estimate is exactly the James–Stein / Efron–Morris one,
+    :math:`\\hat B = (k-3)V/\\sum_i (y_i-\\bar y)^2`. The posterior of group :math:`i` is the beta
+    distribution with mean :math:`(1-\\hat B_i)y_i + \\hat B_i\\hat\\mu` and prior sample size
+    :math:`M_i = n_i\\hat B_i/(1-\\hat B_i)` (:func:`posterior`). With :math:`k \\le 3` nothing is pooled.
+
+    References
+    ----------
+    Efron, B., Morris, C. (1975). Data analysis using Stein's estimator and its generalizations.
+    JASA, 70(350), 311–319.
+    Morris, C. N. (1983). Parametric empirical Bayes inference: theory and applications.
+    JASA, 78(381), 47–55.
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    k = x.size
+    if k == 0:
+        return BetaPrior(float("nan"), 0.0, 0, np.zeros(0))
+    y = x / n
+    mu = float(x.sum() / n.sum())
+    if k <= 3:
+        return BetaPrior(mu, float("nan"), k, np.zeros(k))
+    a = float(np.var(y, ddof=1))
+    for _step in range(iterations):
+        v = max(mu * (1 - mu), 1e-9) / n
+        w = 1.0 / (v + a)
+        mu_new = float(w @ y / w.sum())
+        a_new = max(0.0, float(w @ (k / (k - 1) * (y - mu_new) ** 2 - v) / w.sum()))
+        done = abs(a_new - a) < 1e-12 and abs(mu_new - mu) < 1e-12
+        mu, a = mu_new, a_new
+        if done:
+            break
+    v = max(mu * (1 - mu), 1e-9) / n
+    shrinkage = (k - 3) / (k - 1) * v / (v + a)
+    return BetaPrior(mu, a, k, shrinkage)
+
+
+def posterior(successes, trials, prior: BetaPrior, *, credibility: float = CREDIBILITY):
+    """Posterior mean and equal-tailed credible interval of every group's true rate.
+
+    Notes
+    -----
+    Group :math:`i` with prior :math:`\\mathrm{Beta}(\\hat\\mu M_i, (1-\\hat\\mu)M_i)`,
+    :math:`M_i = n_i\\hat B_i/(1-\\hat B_i)`, has the posterior
+
+    .. math:: \\theta_i \\mid x_i \\sim \\mathrm{Beta}(x_i + \\hat\\mu M_i,\\; n_i - x_i + (1-\\hat\\mu)M_i),
+
+    with mean :math:`(1-\\hat B_i) y_i + \\hat B_i \\hat\\mu`. When nothing is pooled (:math:`\\hat B_i = 0`)
+    the Jeffreys prior :math:`\\mathrm{Beta}(1/2, 1/2)` gives the interval.
+
+    Returns
+    -------
+    tuple of ndarray
+        Posterior means, lower and upper bounds.
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    b = np.clip(prior.shrinkage, 0.0, 1.0 - 1e-9)
+    m = n * b / (1.0 - b)
+    mu = prior.mean if math.isfinite(prior.mean) else 0.5
+    alpha = np.where(m > 0, x + mu * m, x + 0.5)
+    beta = np.where(m > 0, n - x + (1 - mu) * m, n - x + 0.5)
+    mean = np.where(m > 0, (1 - b) * x / n + b * mu, x / n)
+    tail = (1 - credibility) / 2
+    return mean, stats.beta.ppf(tail, alpha, beta), stats.beta.ppf(1 - tail, alpha, beta)
+
+
+def score_test_p(successes, trials, reference, *, margin: float = MARGIN) -> np.ndarray:
+    """One-sided p-value that a group is more than ``margin`` below its reference.
+
+    Notes
+    -----
+    Normal approximation to the binomial with continuity correction, testing
+    :math:`H_0: \\theta \\ge r - \\delta` against :math:`\\theta < r - \\delta` (:math:`\\delta` the margin):
+
+    .. math:: z = \\frac{x + \\tfrac12 - n(r-\\delta)}{\\sqrt{n(r-\\delta)(1-r+\\delta)}}, \\qquad p = \\Phi(z).
+
+    Reported beside the empirical-Bayes decision; not used for it.
+    """
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    r0 = np.clip(np.asarray(reference, dtype=float) - margin, 1e-9, 1 - 1e-9)
+    z = (x + 0.5 - n * r0) / np.sqrt(n * r0 * (1 - r0))
+    return stats.norm.cdf(z)
+
+
+def federal_threshold(level: str | None) -> float | None:
+    """57 % for basic tasks, 28.5 % for advanced and high ones, None when the level is unknown."""
+    level = _level(level)
+    if level == BASIC:
+        return BASIC_THRESHOLD
+    if level in (ADVANCED, HIGH):
+        return ADVANCED_THRESHOLD
+    return None
+
+
+def _below(rate: float, threshold: float) -> bool:
+    # «under 57 %»: exactly 57 % is sufficient; a rate computed as 57/100 must not fall below by rounding.
+    return rate < threshold - 1e-9
+
+
+def federal_verdict(solve_rate: float, pupils: int, task_level: str | None = None, task_rates=None):
+    """The federal rule: is the group's result on a field insufficient?
+
+    Parameters
+    ----------
+    solve_rate : float
+        The group's solve rate on the field (0..1).
+    pupils : int
+        Pupils who wrote the work.
+    task_level : str, optional
+        Level of the field's tasks: basic, advanced, high, or mixed.
+    task_rates : sequence of (level, rate), optional
+        The group's solve rate on each task of the field; when given, the field is insufficient if any
+        task is below the threshold of its level.
+
+    Returns
+    -------
+    tuple
+        (verdict, threshold, insufficient tasks as indices into ``task_rates``): verdict is
+        ``too_few`` (under 10 pupils), ``insufficient``, ``sufficient`` or ``not_applicable`` (no level).
+
+    Notes
+    -----
+    A basic-level task solved by under 57 % and an advanced- or high-level one by under 28.5 % of a group
+    is insufficient; a rate exactly at the threshold is sufficient. Groups of fewer than 10 pupils are not
+    judged alone.
+    """
+    level = _level(task_level)
+    if pupils < MIN_PUPILS:
+        return TOO_FEW, federal_threshold(level) if level != MIXED else None, []
+    if task_rates:
+        low = [i for i, (lvl, rate) in enumerate(task_rates)
+               if federal_threshold(lvl) is not None and _below(float(rate), federal_threshold(lvl))]
+        threshold = federal_threshold(level) if level != MIXED else None
+        return (INSUFFICIENT if low else SUFFICIENT), threshold, low
+    threshold = federal_threshold(level) if level != MIXED else None
+    if threshold is None:
+        return NOT_APPLICABLE, None, []
+    return (INSUFFICIENT if _below(solve_rate, threshold) else SUFFICIENT), threshold, []
+
+
+def _rows(aggregates) -> list[FieldAggregate]:
+    names = {f.name for f in fields(FieldAggregate)}
+    if isinstance(aggregates, Mapping):
+        columns = {k: list(v) for k, v in aggregates.items() if k in names}
+        length = len(next(iter(columns.values()), []))
+        aggregates = [{k: v[i] for k, v in columns.items()} for i in range(length)]
+    rows = []
+    for item in aggregates:
+        if isinstance(item, FieldAggregate):
+            rows.append(item)
+        else:
+            rows.append(FieldAggregate(**{k: v for k, v in dict(item).items() if k in names}))
+    for row in rows:
+        if row.possible is None or row.possible <= 0 or row.pupils is None or row.pupils <= 0:
+            raise ProblemFieldsError(
+                _("У группы {group} по полю {field} нет ни одного участника или максимального балла.").format(
+                    group=row.group, field=row.field))
+        if row.points < 0 or row.points > row.possible + 1e-9:
+            raise ProblemFieldsError(
+                _("У группы {group} по полю {field} набрано {points:g} баллов из {possible:g} возможных.").format(
+                    group=row.group, field=row.field, points=row.points, possible=row.possible))
+        if row.reference is None:
+            if not row.reference_possible:
+                raise ProblemFieldsError(
+                    _("У группы {group} по полю {field} не задан ориентир для сравнения.").format(
+                        group=row.group, field=row.field))
+            row.reference = row.reference_points / row.reference_possible
+    return rows
+
+
+def _explanation(r: ProblemFieldResult, level: str | None) -> str:
+    rate, ref, upper = _pct(r.solve_rate), _pct(r.reference), _pct(r.upper)
+    shrunk, threshold = _pct(r.posterior_mean), _pct(r.federal_threshold)
+    margin = _pct(MARGIN)
+    if r.agreement == FEDERAL_NOT_JUDGED:
+        if r.flagged:
+            return _("Участников в группе: {n}, меньше {min}, поэтому по федеральному правилу её не оценивают "
+                     "отдельно; но статистически отставание достоверно: решаемость {rate} % при ориентире "
+                     "{ref} %, даже верхняя граница ({upper} %) ниже ориентира больше чем на {margin} "
+                     "пункта.").format(n=r.pupils, min=MIN_PUPILS, rate=rate, ref=ref, upper=upper,
+                                       margin=margin)
+        return _("Участников в группе: {n}, меньше {min}, поэтому по федеральному правилу её не оценивают "
+                 "отдельно; статистически достоверного отставания тоже нет (решаемость {rate} % при "
+                 "ориентире {ref} %).").format(n=r.pupils, min=MIN_PUPILS, rate=rate, ref=ref)
+    if r.agreement == BOTH:
+        return _("Проблемное поле по обоим правилам: решаемость {rate} % при ориентире {ref} % и ниже "
+                 "федерального порога.").format(rate=rate, ref=ref)
+    if r.agreement == STATISTICAL_ONLY:
+        if r.federal_verdict == NOT_APPLICABLE:
+            return _("Статистически отставание достоверно (решаемость {rate} % при ориентире {ref} %), а "
+                     "федеральное правило не применено: не указан уровень сложности заданий.").format(
+                         rate=rate, ref=ref)
+        return _("Статистически отставание достоверно (решаемость {rate} % при ориентире {ref} %, верхняя "
+                 "граница {upper} %), но федеральный порог пройден: ориентир высок, и группа отстаёт от него, "
+                 "хотя формально справилась.").format(rate=rate, ref=ref, upper=upper)
+    if r.agreement == FEDERAL_ONLY:
+        if r.reference < (r.federal_threshold or 0) + MARGIN:
+            return _("По федеральному правилу результат недостаточный (решаемость {rate} % ниже порога "
+                     "{threshold} %), но и ориентир низок ({ref} %): это трудность всего уровня, а не этой "
+                     "группы.").format(rate=rate, threshold=threshold, ref=ref)
+        return _("По федеральному правилу результат недостаточный (решаемость {rate} % ниже порога "
+                 "{threshold} %), но статистически отставание от ориентира ({ref} %) не доказано: с учётом "
+                 "числа участников оценка решаемости {shrunk} %, верхняя граница {upper} %.").format(
+                     rate=rate, threshold=threshold, ref=ref, shrunk=shrunk, upper=upper)
+    return _("Проблемы не выявлено: решаемость {rate} % при ориентире {ref} %.").format(rate=rate, ref=ref)
+
+
+def problem_fields(
+    aggregates,
+    *,
+    margin: float = MARGIN,
+    credibility: float = CREDIBILITY,
+    task_correlation: float = TASK_CORRELATION,
+) -> list[ProblemFieldResult]:
+    """Problem fields of every group × field, both by empirical Bayes and by the federal rule.
+
+    Parameters
+    ----------
+    aggregates : iterable of FieldAggregate or dict, or a dict of columns (NumPy arrays or lists)
+        One row per group × field (see :class:`FieldAggregate` for the columns).
+    margin : float
+        Practical margin below the reference (0.05 = 5 points of solve rate).
+    credibility : float
+        Mass of the credible interval (0.95).
+    task_correlation : float
+        Correlation of one pupil's results on two tasks of a field (:func:`effective_trials`).
+
+    Returns
+    -------
+    list of ProblemFieldResult
+        In the input order; sort by ``priority`` (descending) for the ranking.
+
+    Notes
+    -----
+    Per row: solve rate :math:`y = \\text{points}/\\text{possible}`, effective trials
+    :math:`n_{eff}` (:func:`effective_trials`), successes :math:`x = y\\,n_{eff}`. A beta prior is fitted
+    per (group level, field) across its groups (:func:`fit_beta_prior`); the group's posterior mean
+    :math:`\\tilde\\theta` and credible interval :math:`[L, U]` follow (:func:`posterior`). The field is a
+    problem field (``flagged``) when :math:`U < r - \\delta` (:math:`r` the reference, :math:`\\delta`
+    the margin). Priority :math:`= \\max(0, r - \\tilde\\theta) \\times \\text{pupils} \\times \\text{weight}`
+    (0 for rows not flagged). ``p_value`` is the score test of :func:`score_test_p`.
+    """
+    rows = _rows(aggregates)
+    if not rows:
+        return []
+    rates = np.array([r.points / r.possible for r in rows])
+    n_eff = effective_trials([r.pupils for r in rows], [r.tasks for r in rows],
+                             task_correlation=task_correlation)
+    x = rates * n_eff
+    reference = np.array([float(r.reference) for r in rows])
+
+    strata: dict[tuple, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        strata[(r.group_level, r.field)].append(i)
+    post_mean = np.empty(len(rows))
+    lower = np.empty(len(rows))
+    upper = np.empty(len(rows))
+    prior_mean = np.empty(len(rows))
+    shrink = np.empty(len(rows))
+    for index in strata.values():
+        idx = np.array(index)
+        prior = fit_beta_prior(x[idx], n_eff[idx])
+        post_mean[idx], lower[idx], upper[idx] = posterior(x[idx], n_eff[idx], prior, credibility=credibility)
+        prior_mean[idx] = prior.mean
+        shrink[idx] = prior.shrinkage
+    p_values = score_test_p(x, n_eff, reference, margin=margin)
+
+    results = []
+    for i, r in enumerate(rows):
+        flagged = bool(upper[i] < reference[i] - margin)
+        verdict, threshold, low_tasks = federal_verdict(rates[i], r.pupils, r.task_level, r.task_rates)
+        if verdict == TOO_FEW:
+            agreement = FEDERAL_NOT_JUDGED
+        elif flagged and verdict == INSUFFICIENT:
+            agreement = BOTH
+        elif flagged:
+            agreement = STATISTICAL_ONLY
+        elif verdict == INSUFFICIENT:
+            agreement = FEDERAL_ONLY
+        else:
+            agreement = NEITHER
+        gap = max(0.0, float(reference[i] - post_mean[i]))
+        result = ProblemFieldResult(
+            group=r.group, group_level=r.group_level, field=r.field, pupils=int(r.pupils),
+            effective_n=float(n_eff[i]), solve_rate=float(rates[i]), reference=float(reference[i]),
+            difference=float(rates[i] - reference[i]), prior_mean=float(prior_mean[i]),
+            shrinkage=float(shrink[i]), posterior_mean=float(post_mean[i]), lower=float(lower[i]),
+            upper=float(upper[i]), p_value=float(p_values[i]), flagged=flagged,
+            priority=gap * r.pupils * float(r.weight) if flagged else 0.0,
+            federal_verdict=verdict, federal_threshold=threshold, agreement=agreement, explanation="",
+            insufficient_tasks=low_tasks,
+        )
+        result.explanation = _explanation(result, r.task_level)
+        results.append(result)
+    return results
+
+
+def ranked(results: Iterable[ProblemFieldResult]) -> list[ProblemFieldResult]:
+    """The flagged problem fields, most important first (priority descending)."""
+    return sorted((r for r in results if r.flagged), key=lambda r: -r.priority)

@@ -1,0 +1,116 @@
+"""`metodist report …`: the reports as commands. Registered in metodist/cli.py as the `report` group."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+report_app = typer.Typer(
+    help="Отчёты по результатам оценочных процедур.", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@report_app.command("standard")
+def standard(
+    assessment: Annotated[str, typer.Option("--assessment", help="Код работы, например vpr-2026-ru-4.")],
+    org: Annotated[str | None, typer.Option("--org", help="Код организации; без него — все данные.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести итоги в JSON.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="Где считать: default (база данных) или duckdb.")] = "default",
+) -> None:
+    """Четыре стандартных отчёта: отметки, первичные баллы, выполнение заданий, сравнение с журналом."""
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+    from django.utils.translation import gettext as _
+
+    from metodist.analysis.engine import ENGINES
+    from metodist.analysis.standard_reports import ReportError, standard_report
+
+    if engine not in ENGINES:
+        typer.echo(_("Неизвестный способ расчёта «{name}». Возможные: {names}.").format(
+            name=engine, names=", ".join(ENGINES)), err=True)
+        raise typer.Exit(2)
+    try:
+        report = standard_report(assessment, org, engine=engine)
+    except ReportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return
+    print_report(report)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def print_report(report, console=None) -> None:
+    """The four reports as tables, as the federal system lays them out."""
+    from django.utils.translation import gettext as _
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    levels = [*reversed(report.parents), report.own]  # from the whole database down to the organisation
+    console.print(f"[bold]{report.assessment_title}[/bold] ({report.assessment_code})")
+
+    marks = Table(title=_("Статистика по отметкам, %"))
+    for header in (_("Организация"), _("Участников"), "«2»", "«3»", "«4»", "«5»", _("Успеваемость"),
+                   _("Качество")):
+        marks.add_column(header, justify="left" if header == _("Организация") else "right")
+    for level in levels:
+        pct = level.marks_pct
+        marks.add_row(level.name, str(level.participants), *(_pct(pct[m]) for m in (2, 3, 4, 5)),
+                      _pct(level.success_pct), _pct(level.quality_pct))
+    console.print(marks)
+
+    own = report.own
+    scores = Table(title=_("Распределение первичных баллов: {name}").format(name=own.name))
+    for header in (_("Первичный балл"), _("Участников"), "%", _("Порог отметки")):
+        scores.add_column(header, justify="right")
+    minimum_of = {v: m for m, v in report.thresholds.items() if m > 2}
+    total = sum(own.scores.values())
+    for score, n in own.scores.items():
+        mark = minimum_of.get(score)
+        scores.add_row(str(score), str(n), _pct(100 * n / total if total else None),
+                       _("от этого балла «{mark}»").format(mark=mark) if mark else "")
+    if not report.thresholds:
+        scores.caption = _("Шкала перевода баллов в отметки для этой работы не загружена.")
+    console.print(scores)
+
+    tasks = Table(title=_("Выполнение заданий, %"))
+    for header in (_("Задание"), _("Макс. балл"), _("Элементы содержания (КЭС)"), _("Умения (КТ)")):
+        tasks.add_column(header)
+    for level in reversed(levels):
+        tasks.add_column(level.name, justify="right")
+    rates = [level.solve_rate_pct for level in reversed(levels)]
+    for task in report.tasks:
+        tasks.add_row(task.number, str(task.max_score), ", ".join(c for c, _n in task.content_elements),
+                      ", ".join(c for c, _n in task.skills), *(_pct(r[task.number]) for r in rates))
+    console.print(tasks)
+
+    journal = Table(title=_("Сравнение отметок с отметками по журналу"))
+    journal.add_column(_("Организация"))
+    for header in (_("Понизили (отметка < отметки по журналу)"), _("Подтвердили (отметка = отметке по журналу)"),
+                   _("Повысили (отметка > отметки по журналу)"), _("Всего")):
+        journal.add_column(header, justify="right")
+    for level in levels:
+        pct = level.journal_pct
+        journal.add_row(level.name, *(f"{level.journal[k]} ({_pct(pct[k])} %)" for k in ("lower", "confirmed",
+                                                                                           "higher")),
+                        str(level.compared))
+    console.print(journal)
+
+    if report.not_taught:
+        taught = Table(title=_("Тема не пройдена («не пройд.»)"))
+        for header in (_("Школа"), _("Задание"), _("Работ"), _("Доля участников, %")):
+            taught.add_column(header, justify="left" if header == _("Школа") else "right")
+        for row in report.not_taught:
+            taught.add_row(f"{row.school_name} ({row.school_code})", row.task, str(row.works), _pct(row.pct))
+        console.print(taught)
+    else:
+        console.print(_("Отметок «не пройд.» в работах нет."))

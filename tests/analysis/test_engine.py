@@ -1,0 +1,101 @@
+"""The engine reads the database Django uses through Django's own connection: it sees the rows of an
+open transaction, leaves that transaction open, and gives the same answers on DuckDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from django.db import connection, transaction
+
+from metodist.analysis.engine import EngineError, connect
+from metodist.collection.importing import ImportOptions, import_file
+from metodist.collection.models import TaskScore, UploadStatus, Work
+from metodist.core.models import Organisation
+from metodist.reference.specs import save_spec
+
+HEADER = ["Школа", "Код участника", "Вариант", "1 (2б)", "2 (1б)", "Наименование класса"]
+ROWS = [
+    ["edu221001", 40001, 1, 2, 1, "4А"],
+    ["edu221001", 40002, 2, "не пройд.", "X", "4А"],
+    ["edu221002", 40001, "отсутствовал", None, None, "4А"],
+    ["edu222001", 40001, 1, 1, 0, None],
+]
+
+
+@pytest.fixture
+def results(region_tree, tmp_path: Path):
+    assessment = save_spec({"code": "test-2026-ma-4", "programme": "VPR", "subject": "ma", "grade": 4,
+                            "year": 2026, "tasks": [{"number": "1", "max_score": 2}, {"number": "2", "max_score": 1}],
+                            "grade_scale": {3: 1, 4: 2, 5: 3}})
+    path = tmp_path / "форма.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Протокол")
+    for r, row in enumerate([HEADER, *ROWS]):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    workbook.close()
+    outcome = import_file(path, ImportOptions(assessment=assessment.code))
+    assert outcome.status == UploadStatus.IMPORTED, outcome.as_dict()
+    return assessment
+
+
+@pytest.mark.parametrize("engine", ["default", "duckdb"])
+def test_works_and_scores_as_django_sees_them(results, engine):
+    eng = connect(engine, assessments=[results.pk])
+    assert eng.name == ("duckdb" if engine == "duckdb" else {"sqlite": "sqlite", "postgresql": "postgres"}[
+        connection.vendor])
+    works = eng.works(results.pk).to_pyarrow().to_pylist()
+    expected = {(w.school.code, w.school.path, w.participant_code, w.absent, w.primary_score)
+                for w in Work.objects.select_related("school")}
+    assert {(w["school_code"], w["school_path"], w["participant_code"], w["absent"], w["primary_score"])
+            for w in works} == expected
+    assert len(works) == 4  # works without a teacher (all of these) are kept by the joins
+    scores = eng.task_scores(results.pk).to_pyarrow().to_pylist()
+    assert sorted((s["school_code"], s["participant_code"], s["task_number"], s["score"], s["status"], s["max_score"])
+                  for s in scores) == sorted(TaskScore.objects.values_list(
+                      "work__school__code", "work__participant_code", "task__number", "score", "status",
+                      "task__max_score"))
+    assert {s["status"] for s in scores} == {"scored", "not_taught", "no_answer"}
+    # the same count by the engine, grouped in the database
+    t = eng.task_scores(results.pk)
+    grouped = t.group_by("school_code").aggregate(n=t.score.count()).to_pyarrow().to_pylist()
+    counted = {r["school_code"]: r["n"] for r in grouped}
+    assert counted == {"edu221001": 4, "edu222001": 2}
+
+
+def test_the_open_transaction_stays_open(results):
+    """Reading through Django's connection must neither commit nor roll back Django's transaction."""
+    with transaction.atomic():
+        created = Organisation.objects.create(kind="school", code="edu229999", short_name="Новая школа",
+                                              parent=Organisation.objects.get(code="reg22_m001"))
+        eng = connect()
+        org = eng.raw("organisation")
+        assert org.filter(org.code == "edu229999").count().to_pyarrow().as_py() == 1
+        transaction.set_rollback(True)
+    assert not Organisation.objects.filter(pk=created.pk).exists()
+    assert Work.objects.count() == 4  # the test's own data is still there, uncommitted
+
+
+def test_django_lookups_still_ignore_case_after_connect(results):
+    """Ibis turns on case-sensitive LIKE on SQLite; Django's icontains on the same connection needs it off."""
+    connect()
+    assert Organisation.objects.filter(code__icontains="EDU221001").exists()
+
+
+def test_duckdb_exports_only_the_assessments_asked(results):
+    other = save_spec({"code": "test-2026-ru-4", "programme": "VPR", "subject": "ru", "grade": 4, "year": 2026,
+                       "tasks": [{"number": "1", "max_score": 1}]})
+    eng = connect("duckdb", assessments=[other.pk])
+    assert eng.raw("work").count().to_pyarrow().as_py() == 0
+    assert eng.raw("task").count().to_pyarrow().as_py() == 1
+    assert eng.raw("task_score").count().to_pyarrow().as_py() == 0
+    everything = connect("duckdb")
+    assert everything.raw("task_score").count().to_pyarrow().as_py() == TaskScore.objects.count() == 6
+
+
+def test_unknown_engine():
+    with pytest.raises(EngineError):
+        connect("spark")
