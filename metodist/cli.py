@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from metodist.analysis.analyse_cli import analyse_app
 from metodist.analysis.cli import item_stats_command
 from metodist.analysis.report_cli import report_app
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.command("item-stats")(item_stats_command)
 app.add_typer(report_app, name="report")
+app.add_typer(analyse_app, name="analyse")
 
 
 def _ready() -> None:

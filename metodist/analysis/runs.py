@@ -45,3 +45,57 @@ def finish_run(run: AnalysisRun, summary: dict, *, status: str = RunStatus.DONE,
         organisation=run.scope, details={"year": str(run.academic_year), "summary": summary},
     )
     return run
+
+
+#: the parts of a whole analysis, in order: (summary key, module path); each has `store(run, engine)`
+PARTS = [
+    ("problem_fields", "metodist.analysis.problem_field_store"),
+    ("classification", "metodist.analysis.classification"),
+    ("objectivity", "metodist.analysis.objectivity_store"),
+    ("deficits", "metodist.analysis.deficits"),
+]
+
+
+class AnalysisError(ValueError):
+    """Nothing to analyse, or an unknown year or organisation; the message is Russian."""
+
+
+def latest_year_with_results() -> AcademicYear | None:
+    year = Work.objects.aggregate(year=Max("assessment__year"))["year"]
+    return AcademicYear.of_spring(year) if year else None
+
+
+def run_analysis(
+    *, year: int | None = None, scope: Organisation | None = None, engine: str = "default", user=None,
+    progress=None,
+) -> AnalysisRun:
+    """The whole analysis of an academic year (`year` is its first calendar year: 2025 for 2025/2026),
+    stored as a new run. A part that fails marks the run failed and re-raises: the findings of a failed
+    run are not shown as current."""
+    import importlib
+
+    from django.db import transaction
+    from django.utils.translation import gettext as _
+
+    from metodist.analysis.engine import connect
+
+    academic_year = AcademicYear.objects.get_or_create(start_year=year)[0] if year else latest_year_with_results()
+    if academic_year is None:
+        raise AnalysisError(_("В базе нет результатов: анализировать нечего."))
+    scope = scope or default_scope()
+    if scope is None:
+        raise AnalysisError(_("Не удалось определить, что анализировать: в базе несколько корневых организаций. "
+                              "Укажите организацию."))
+    run = start_run(academic_year, scope, engine=engine, user=user)
+    summary: dict = {}
+    try:
+        eng = connect(engine)
+        for number, (key, module_path) in enumerate(PARTS, start=1):
+            with transaction.atomic():
+                summary[key] = importlib.import_module(module_path).store(run, eng)
+            if progress:
+                progress(number, len(PARTS))
+    except Exception as exc:
+        finish_run(run, {**summary, "error": type(exc).__name__}, status=RunStatus.FAILED, user=user)
+        raise
+    return finish_run(run, summary, user=user)
