@@ -49,7 +49,8 @@ class FieldRow:
     class or teacher, else the group itself. ``field_id`` is a content element or skill id, or the task
     type (``short`` / ``extended``). ``points`` is the sum of the scores on the field's tasks, ``possible``
     the sum of their maxima times the present works, ``pupils`` the present works. ``reference_*`` are the
-    same sums over the whole scope, ``parent_*`` over the parent level (``parent_level``).
+    same sums over the whole scope, ``parent_*`` over the parent level (``parent_level``); ``overall_*`` and
+    ``reference_overall_*`` the group's and the scope's sums over all tasks of the work.
     """
 
     assessment_id: int
@@ -73,6 +74,11 @@ class FieldRow:
     parent_id: int | None
     parent_points: float | None
     parent_possible: float | None
+    #: The group's and the scope's sums over ALL tasks of the work (for the expected rate on the field).
+    overall_points: float | None = None
+    overall_possible: float | None = None
+    reference_overall_points: float | None = None
+    reference_overall_possible: float | None = None
 
     @property
     def solve_rate(self) -> float:
@@ -207,6 +213,8 @@ def field_aggregates(eng, assessment, scope, *, levels=LEVELS) -> list[FieldRow]
 
     rows = []
     region = scope.pk
+    overall = {(level, key): totals(level, key, tasks) for level in levels for key in n[level]}
+    ref_overall = totals("region", region, tasks)
     for (kind, field_id), field_tasks in fields.items():
         ref_points, ref_possible, _pupils = totals("region", region, field_tasks)
         if not ref_possible:
@@ -238,6 +246,9 @@ def field_aggregates(eng, assessment, scope, *, levels=LEVELS) -> list[FieldRow]
                     task_rates=task_rates, weight=weight, reference_points=float(ref_points),
                     reference_possible=float(ref_possible), parent_level=parent_level, parent_id=parent,
                     parent_points=float(p_points), parent_possible=float(p_possible),
+                    overall_points=float(overall[(level, key)][0]), overall_possible=float(overall[(level, key)][1]),
+                    reference_overall_points=float(ref_overall[0]),
+                    reference_overall_possible=float(ref_overall[1]),
                 ))
     return rows
 

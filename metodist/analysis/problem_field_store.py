@@ -1,5 +1,5 @@
 """Problem fields of an analysis run, stored: the aggregates of field_aggregates, the decisions of
-problem_fields (empirical Bayes and the federal rule), one ProblemField row per group × field that either
+problem_fields (the specific-gap test and the federal rule), one ProblemField row per group × field that either
 decision marks. Definitions and reasons: docs/methods.md, «Проблемные поля: из данных в решения».
 """
 
@@ -36,6 +36,9 @@ def decide(rows: list[fa.FieldRow]) -> list[tuple[fa.FieldRow, object]]:
                 points=r.points, possible=r.possible, pupils=r.pupils, tasks=len(r.tasks),
                 reference_points=r.reference_points, reference_possible=r.reference_possible,
                 weight=r.weight, task_level=r.task_level, task_rates=r.task_rates or None,
+                overall_points=r.overall_points, overall_possible=r.overall_possible,
+                reference_overall_points=r.reference_overall_points,
+                reference_overall_possible=r.reference_overall_possible,
             )
             for r in mine
         ])

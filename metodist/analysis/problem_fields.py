@@ -6,10 +6,13 @@ models and no database: the analysis engine aggregates in the database and passe
 
 Two decisions stand side by side (see docs/methods.md, «Проблемные поля»):
 
-* the statistical one: empirical-Bayes beta-binomial shrinkage (Efron & Morris 1975, Morris 1983) of
-  each group's solve rate toward the mean of the groups of the same level on the same field, with a 95 %
-  credible interval; a field is a problem field when the upper bound lies below the reference minus a
-  practical margin of 5 points, so that a class of 12 is not flagged on noise;
+* the statistical one: the group is below what is expected of IT on the field. The expected rate moves
+  the reference rate of the field by the group's own standing on the whole work on the logit scale
+  (a weak school's teacher is expected to be weak everywhere; that is not a problem of one element); a
+  one-sided test that the group is more than a practical margin of 5 points below that expectation, with
+  the group's effective number of trials, and the Benjamini–Hochberg false discovery rate (q = 0.05)
+  across all rows of a group level decide. Empirical-Bayes beta-binomial shrinkage (Efron & Morris 1975,
+  Morris 1983) of the solve rate with its 95 % credible interval is reported beside, not decided on;
 * the federal rule as it is written: a basic-level task solved by under 57 % and an advanced or high
   one by under 28.5 % of a group is insufficient; groups of fewer than 10 pupils are not judged alone.
 
@@ -38,6 +41,13 @@ BASIC_THRESHOLD = 0.57
 ADVANCED_THRESHOLD = 0.285
 #: Groups with fewer pupils are not judged alone by the federal rule.
 MIN_PUPILS = 10
+#: False discovery rate of the statistical decision (Benjamini–Hochberg, per group level).
+FDR = 0.05
+#: Rates are clipped to this distance from 0 and 1 before the logit.
+RATE_CLIP = 0.005
+#: The empirical null (centre and spread of the z-scores) is estimated from a level's rows when it has at
+#: least this many; with fewer, the theoretical N(0, 1) is used.
+EMPIRICAL_NULL_MIN = 200
 
 BASIC = "basic"
 ADVANCED = "advanced"
@@ -92,6 +102,12 @@ class FieldAggregate:
     weight: float = 1.0
     task_level: str | None = None
     task_rates: tuple | None = None
+    #: The group's and the reference's points / possible over all tasks of the work; when not given, the
+    #: expected rate is the reference itself.
+    overall_points: float | None = None
+    overall_possible: float | None = None
+    reference_overall_points: float | None = None
+    reference_overall_possible: float | None = None
 
 
 @dataclass
@@ -128,6 +144,11 @@ class ProblemFieldResult:
     agreement: str
     explanation: str
     insufficient_tasks: list = field(default_factory=list)
+    #: What is expected of this group on the field given its result on the whole work, and the specific gap
+    #: (solve rate − expected); ``q_value`` is the Benjamini–Hochberg adjusted p-value.
+    expected: float = float("nan")
+    specific_gap: float = float("nan")
+    q_value: float = float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -268,6 +289,41 @@ def posterior(successes, trials, prior: BetaPrior, *, credibility: float = CREDI
     return mean, stats.beta.ppf(tail, alpha, beta), stats.beta.ppf(1 - tail, alpha, beta)
 
 
+def score_test_z(successes, trials, reference, *, margin: float = MARGIN) -> np.ndarray:
+    """The z-score of :func:`score_test_p` (negative = below ``reference - margin``)."""
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    r0 = np.clip(np.asarray(reference, dtype=float) - margin, 1e-9, 1 - 1e-9)
+    return (x + 0.5 - n * r0) / np.sqrt(n * r0 * (1 - r0))
+
+
+def empirical_null(z) -> tuple[float, float]:
+    """Centre and spread of the null z-scores, robustly: the median and the upper half-IQR / 0.674.
+
+    Notes
+    -----
+    With thousands of group × field tests of which few are real deficits, the bulk of the z-scores is the
+    null; their spread shows whether the theoretical N(0, 1) fits (Efron 2004; Efron 2010, ch. 6). In
+    school works it does not exactly: the design effect :math:`1 + (m-1)\\rho` is a cautious guess, so the
+    null z are narrower than N(0, 1), or wider when groups differ on fields more than by chance. With
+    fewer than :data:`EMPIRICAL_NULL_MIN` values the theoretical (0, 1) is returned.
+
+    References
+    ----------
+    Efron, B. (2004). Large-scale simultaneous hypothesis testing: the choice of a null hypothesis.
+    JASA, 99(465), 96–104.
+    """
+    z = np.asarray(z, dtype=float)
+    z = z[np.isfinite(z)]
+    if z.size < EMPIRICAL_NULL_MIN:
+        return 0.0, 1.0
+    centre, q75 = np.percentile(z, [50, 75])
+    spread = float((q75 - centre) / stats.norm.ppf(0.75))
+    if not spread > 0:
+        return 0.0, 1.0
+    return float(centre), spread
+
+
 def score_test_p(successes, trials, reference, *, margin: float = MARGIN) -> np.ndarray:
     """One-sided p-value that a group is more than ``margin`` below its reference.
 
@@ -278,13 +334,62 @@ def score_test_p(successes, trials, reference, *, margin: float = MARGIN) -> np.
 
     .. math:: z = \\frac{x + \\tfrac12 - n(r-\\delta)}{\\sqrt{n(r-\\delta)(1-r+\\delta)}}, \\qquad p = \\Phi(z).
 
-    Reported beside the empirical-Bayes decision; not used for it.
+    With ``reference`` the expected rate of the group (:func:`expected_rate`), this is the test of the
+    decision (after :func:`benjamini_hochberg`).
     """
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    r0 = np.clip(np.asarray(reference, dtype=float) - margin, 1e-9, 1 - 1e-9)
-    z = (x + 0.5 - n * r0) / np.sqrt(n * r0 * (1 - r0))
-    return stats.norm.cdf(z)
+    return stats.norm.cdf(score_test_z(successes, trials, reference, margin=margin))
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=float), RATE_CLIP, 1 - RATE_CLIP)
+    return np.log(p / (1 - p))
+
+
+def expected_rate(reference, overall, reference_overall) -> np.ndarray:
+    """What is expected of a group on a field given its result on the whole work.
+
+    Notes
+    -----
+    The reference's rate :math:`r` on the field is moved by the group's standing on the whole work
+    (:math:`o` its rate on all tasks, :math:`o_r` the reference's) on the logit scale, as in a Rasch-type
+    model where a group's ability adds to every task's easiness:
+
+    .. math:: e = \\operatorname{logit}^{-1}\\bigl(\\operatorname{logit} r + \\operatorname{logit} o
+              - \\operatorname{logit} o_r\\bigr).
+
+    Rates are clipped to [0.005, 0.995] before the logit. Where ``overall`` is NaN, :math:`e = r`.
+    """
+    r = np.asarray(reference, dtype=float)
+    o = np.asarray(overall, dtype=float)
+    o_r = np.asarray(reference_overall, dtype=float)
+    known = np.isfinite(o) & np.isfinite(o_r)
+    shift = np.where(known, _logit(np.where(known, o, 0.5)) - _logit(np.where(known, o_r, 0.5)), 0.0)
+    e = 1.0 / (1.0 + np.exp(-(_logit(r) + shift)))
+    return np.where(known, e, r)
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values): reject where q ≤ the false discovery rate.
+
+    Notes
+    -----
+    With :math:`m` p-values sorted ascending, :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m p_{(j)}/j)`.
+
+    References
+    ----------
+    Benjamini, Y., Hochberg, Y. (1995). Controlling the false discovery rate: a practical and powerful
+    approach to multiple testing. JRSS B, 57(1), 289–300.
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p)
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q_sorted = np.minimum.accumulate(scaled[::-1])[::-1]
+    q = np.empty(m)
+    q[order] = np.minimum(q_sorted, 1.0)
+    return q
 
 
 def federal_threshold(level: str | None) -> float | None:
@@ -373,41 +478,65 @@ def _rows(aggregates) -> list[FieldAggregate]:
     return rows
 
 
+def _overall(row: FieldAggregate) -> tuple[float, float]:
+    """The group's and the reference's rates on the OTHER tasks of the work (the field's own tasks left
+    out, so that a deficit on the field does not lower its own expectation); NaN when unknown."""
+    if not (row.overall_possible and row.reference_overall_possible):
+        return float("nan"), float("nan")
+    points, possible = row.overall_points - row.points, row.overall_possible - row.possible
+    ref_points, ref_possible = row.reference_overall_points, row.reference_overall_possible
+    if row.reference_possible:  # when only the reference rate is given, its work total stays whole
+        ref_points, ref_possible = ref_points - row.reference_points, ref_possible - row.reference_possible
+    if possible <= 0 or ref_possible <= 0:
+        return float("nan"), float("nan")
+    return points / possible, ref_points / ref_possible
+
+
+def _expected_text(r: ProblemFieldResult) -> str:
+    """The expected rate and the specific gap, as a sentence (empty when the work's totals are unknown)."""
+    if not math.isfinite(r.expected) or r.expected == r.reference:
+        return ""
+    return " " + _("С учётом результата группы по всей работе ожидалась решаемость {expected} %, отставание "
+                   "от ожидаемого — {gap} пункта.").format(expected=_pct(r.expected),
+                                                          gap=_pct(-r.specific_gap))
+
+
 def _explanation(r: ProblemFieldResult, level: str | None) -> str:
-    rate, ref, upper = _pct(r.solve_rate), _pct(r.reference), _pct(r.upper)
+    rate, ref = _pct(r.solve_rate), _pct(r.reference)
     shrunk, threshold = _pct(r.posterior_mean), _pct(r.federal_threshold)
     margin = _pct(MARGIN)
+    expected = _expected_text(r)
     if r.agreement == FEDERAL_NOT_JUDGED:
         if r.flagged:
             return _("Участников в группе: {n}, меньше {min}, поэтому по федеральному правилу её не оценивают "
                      "отдельно; но статистически отставание достоверно: решаемость {rate} % при ориентире "
-                     "{ref} %, даже верхняя граница ({upper} %) ниже ориентира больше чем на {margin} "
-                     "пункта.").format(n=r.pupils, min=MIN_PUPILS, rate=rate, ref=ref, upper=upper,
-                                       margin=margin)
+                     "{ref} %, группа ниже ожидаемого от неё больше чем на {margin} пункта.").format(
+                         n=r.pupils, min=MIN_PUPILS, rate=rate, ref=ref, margin=margin) + expected
         return _("Участников в группе: {n}, меньше {min}, поэтому по федеральному правилу её не оценивают "
                  "отдельно; статистически достоверного отставания тоже нет (решаемость {rate} % при "
-                 "ориентире {ref} %).").format(n=r.pupils, min=MIN_PUPILS, rate=rate, ref=ref)
+                 "ориентире {ref} %).").format(n=r.pupils, min=MIN_PUPILS, rate=rate, ref=ref) + expected
     if r.agreement == BOTH:
         return _("Проблемное поле по обоим правилам: решаемость {rate} % при ориентире {ref} % и ниже "
-                 "федерального порога.").format(rate=rate, ref=ref)
+                 "федерального порога.").format(rate=rate, ref=ref) + expected
     if r.agreement == STATISTICAL_ONLY:
         if r.federal_verdict == NOT_APPLICABLE:
             return _("Статистически отставание достоверно (решаемость {rate} % при ориентире {ref} %), а "
                      "федеральное правило не применено: не указан уровень сложности заданий.").format(
-                         rate=rate, ref=ref)
-        return _("Статистически отставание достоверно (решаемость {rate} % при ориентире {ref} %, верхняя "
-                 "граница {upper} %), но федеральный порог пройден: ориентир высок, и группа отстаёт от него, "
-                 "хотя формально справилась.").format(rate=rate, ref=ref, upper=upper)
+                         rate=rate, ref=ref) + expected
+        return _("Статистически отставание достоверно (решаемость {rate} % при ориентире {ref} %), но "
+                 "федеральный порог пройден: группа отстаёт от ожидаемого, хотя формально "
+                 "справилась.").format(rate=rate, ref=ref) + expected
     if r.agreement == FEDERAL_ONLY:
         if r.reference < (r.federal_threshold or 0) + MARGIN:
             return _("По федеральному правилу результат недостаточный (решаемость {rate} % ниже порога "
                      "{threshold} %), но и ориентир низок ({ref} %): это трудность всего уровня, а не этой "
-                     "группы.").format(rate=rate, threshold=threshold, ref=ref)
+                     "группы.").format(rate=rate, threshold=threshold, ref=ref) + expected
         return _("По федеральному правилу результат недостаточный (решаемость {rate} % ниже порога "
-                 "{threshold} %), но статистически отставание от ориентира ({ref} %) не доказано: с учётом "
-                 "числа участников оценка решаемости {shrunk} %, верхняя граница {upper} %.").format(
-                     rate=rate, threshold=threshold, ref=ref, shrunk=shrunk, upper=upper)
-    return _("Проблемы не выявлено: решаемость {rate} % при ориентире {ref} %.").format(rate=rate, ref=ref)
+                 "{threshold} %), но статистически отставание от ожидаемого не доказано (ориентир {ref} %; с "
+                 "учётом числа участников оценка решаемости {shrunk} %).").format(
+                     rate=rate, threshold=threshold, ref=ref, shrunk=shrunk) + expected
+    return _("Проблемы не выявлено: решаемость {rate} % при ориентире {ref} %.").format(
+        rate=rate, ref=ref) + expected
 
 
 def problem_fields(
@@ -416,8 +545,9 @@ def problem_fields(
     margin: float = MARGIN,
     credibility: float = CREDIBILITY,
     task_correlation: float = TASK_CORRELATION,
+    fdr: float = FDR,
 ) -> list[ProblemFieldResult]:
-    """Problem fields of every group × field, both by empirical Bayes and by the federal rule.
+    """Problem fields of every group × field, both by the specific-gap test and by the federal rule.
 
     Parameters
     ----------
@@ -426,7 +556,9 @@ def problem_fields(
     margin : float
         Practical margin below the reference (0.05 = 5 points of solve rate).
     credibility : float
-        Mass of the credible interval (0.95).
+        Mass of the credible interval (0.95) of the reported shrunken rate.
+    fdr : float
+        False discovery rate of the decision, controlled per group level (0.05).
     task_correlation : float
         Correlation of one pupil's results on two tasks of a field (:func:`effective_trials`).
 
@@ -438,12 +570,16 @@ def problem_fields(
     Notes
     -----
     Per row: solve rate :math:`y = \\text{points}/\\text{possible}`, effective trials
-    :math:`n_{eff}` (:func:`effective_trials`), successes :math:`x = y\\,n_{eff}`. A beta prior is fitted
-    per (group level, field) across its groups (:func:`fit_beta_prior`); the group's posterior mean
-    :math:`\\tilde\\theta` and credible interval :math:`[L, U]` follow (:func:`posterior`). The field is a
-    problem field (``flagged``) when :math:`U < r - \\delta` (:math:`r` the reference, :math:`\\delta`
-    the margin). Priority :math:`= \\max(0, r - \\tilde\\theta) \\times \\text{pupils} \\times \\text{weight}`
-    (0 for rows not flagged). ``p_value`` is the score test of :func:`score_test_p`.
+    :math:`n_{eff}` (:func:`effective_trials`), successes :math:`x = y\\,n_{eff}`. The expected rate
+    :math:`e` (:func:`expected_rate`) is the reference :math:`r` moved by the group's result on the whole
+    work (:math:`e = r` when the row has no work totals); the specific gap is :math:`d = y - e`.
+    ``p_value`` is the one-sided test of :math:`\\theta < e - \\delta` (:func:`score_test_p`,
+    :math:`\\delta` the margin), ``q_value`` its Benjamini–Hochberg adjustment across all rows of the same
+    group level; the field is a problem field (``flagged``) when :math:`q \\le` ``fdr``. A beta prior is
+    fitted per (group level, field) across its groups (:func:`fit_beta_prior`); the group's posterior mean
+    :math:`\\tilde\\theta` and credible interval :math:`[L, U]` (:func:`posterior`) are reported, not decided
+    on. Priority :math:`= \\max(0, e - \\tilde\\theta) \\times \\text{pupils} \\times \\text{weight}`
+    (0 for rows not flagged).
     """
     rows = _rows(aggregates)
     if not rows:
@@ -468,11 +604,23 @@ def problem_fields(
         post_mean[idx], lower[idx], upper[idx] = posterior(x[idx], n_eff[idx], prior, credibility=credibility)
         prior_mean[idx] = prior.mean
         shrink[idx] = prior.shrinkage
-    p_values = score_test_p(x, n_eff, reference, margin=margin)
+    overall = np.array([_overall(r) for r in rows], dtype=float).reshape(len(rows), 2)
+    expected = expected_rate(reference, overall[:, 0], overall[:, 1])
+    z_gap = score_test_z(x, n_eff, expected, margin=0.0)
+    z_margin = score_test_z(x, n_eff, expected, margin=margin)
+    p_values = np.empty(len(rows))
+    q_values = np.empty(len(rows))
+    by_level: dict[object, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_level[r.group_level].append(i)
+    for index in by_level.values():
+        centre, spread = empirical_null(z_gap[index])
+        p_values[index] = stats.norm.cdf((z_margin[index] - centre) / spread)
+        q_values[index] = benjamini_hochberg(p_values[index])
 
     results = []
     for i, r in enumerate(rows):
-        flagged = bool(upper[i] < reference[i] - margin)
+        flagged = bool(q_values[i] <= fdr)
         verdict, threshold, low_tasks = federal_verdict(rates[i], r.pupils, r.task_level, r.task_rates)
         if verdict == TOO_FEW:
             agreement = FEDERAL_NOT_JUDGED
@@ -484,7 +632,7 @@ def problem_fields(
             agreement = FEDERAL_ONLY
         else:
             agreement = NEITHER
-        gap = max(0.0, float(reference[i] - post_mean[i]))
+        gap = max(0.0, float(expected[i] - post_mean[i]))
         result = ProblemFieldResult(
             group=r.group, group_level=r.group_level, field=r.field, pupils=int(r.pupils),
             effective_n=float(n_eff[i]), solve_rate=float(rates[i]), reference=float(reference[i]),
@@ -493,7 +641,8 @@ def problem_fields(
             upper=float(upper[i]), p_value=float(p_values[i]), flagged=flagged,
             priority=gap * r.pupils * float(r.weight) if flagged else 0.0,
             federal_verdict=verdict, federal_threshold=threshold, agreement=agreement, explanation="",
-            insufficient_tasks=low_tasks,
+            insufficient_tasks=low_tasks, expected=float(expected[i]),
+            specific_gap=float(rates[i] - expected[i]), q_value=float(q_values[i]),
         )
         result.explanation = _explanation(result, r.task_level)
         results.append(result)

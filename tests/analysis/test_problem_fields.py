@@ -22,6 +22,8 @@ from metodist.analysis.problem_fields import (
     TOO_FEW,
     FieldAggregate,
     ProblemFieldsError,
+    benjamini_hochberg,
+    expected_rate,
     federal_verdict,
     fit_beta_prior,
     posterior,
@@ -108,8 +110,17 @@ def simulate(seed, *, groups=150, fields=8, sizes=(8, 31), tasks=(3, 7), share=0
         t = totals.setdefault(r["field"], [0, 0])
         t[0] += r["points"]
         t[1] += r["possible"]
+    overall: dict = {}
+    for r in rows:
+        t = overall.setdefault(r["group"], [0, 0])
+        t[0] += r["points"]
+        t[1] += r["possible"]
+    work = [sum(t[0] for t in totals.values()), sum(t[1] for t in totals.values())]
     for r in rows:
         r["reference"] = totals[r["field"]][0] / totals[r["field"]][1]
+        # the group's and the reference's totals over the whole work, as field_aggregates gives them
+        r.update(overall_points=overall[r["group"]][0], overall_possible=overall[r["group"]][1],
+                 reference_overall_points=work[0], reference_overall_possible=work[1])
     return rows, planted
 
 
@@ -120,10 +131,15 @@ def recall_precision(results, planted):
 
 
 def test_planted_deficits_teachers():
-    """Teachers (two or three classes, 40–80 pupils): the planted deficits are found, few others."""
+    """Teachers (two or three classes, 40–80 pupils): the planted deficits are found, few others.
+
+    Measured 0.84 / 1.00. Here 10 % of group × field pairs carry a deficit, so a group often has two or
+    three of its eight fields planted; they lower its result on the other tasks and with it what is
+    expected of it on each (docs/methods.md). The demo plants one element per teacher (recall 1.0 there).
+    """
     rows, planted = simulate(11, groups=120, sizes=(40, 81), tasks=(2, 6))
     recall, precision = recall_precision(problem_fields(rows), planted)
-    assert recall >= 0.9
+    assert recall >= 0.8
     assert precision >= 0.9
 
 
@@ -133,7 +149,7 @@ def test_planted_deficits_classes():
     results = problem_fields(rows)
     recall, precision = recall_precision(results, planted)
     assert precision >= 0.9
-    assert recall >= 0.5  # measured 0.6: a 25-point gap in a class of 10 on 3 tasks is within its noise
+    assert recall >= 0.8  # measured 0.85 (0.56 with the empirical-Bayes rule against the reference)
     small = [r for r in results if r.pupils < 10 and (r.group, r.field) not in planted]
     assert small and not any(r.flagged for r in small)
 
@@ -193,3 +209,40 @@ def test_bad_input_is_a_russian_sentence():
                              reference=0.5)])
     with pytest.raises(ProblemFieldsError, match="не распознан"):
         federal_verdict(0.5, 20, "сверхвысокий")
+
+
+def test_expected_rate_hand_computed():
+    # logit 0.6 + logit 0.5 − logit 0.6 = 0 → 0.5; logit 0.8 + logit 0.7 − logit 0.5 = 2.2336 → 0.9032
+    assert expected_rate([0.6, 0.8], [0.5, 0.7], [0.6, 0.5]) == pytest.approx([0.5, 0.90323], abs=1e-5)
+    assert expected_rate([0.6], [float("nan")], [0.5]) == pytest.approx([0.6])
+
+
+def test_benjamini_hochberg_hand_computed():
+    # sorted .01 .03 .04 .20 → ×4/rank .04 .06 .0533 .20 → running minimum from the top
+    assert benjamini_hochberg([0.01, 0.04, 0.03, 0.20]) == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.20])
+
+
+def test_weak_group_is_not_a_problem_field_of_every_element():
+    """A group weak on the whole work is weak on every field as expected of it; only its one field far
+    below even that is flagged."""
+    rows = []
+    for g in range(40):
+        weak = g == 0
+        for f in range(6):
+            rate = (0.40 if weak else 0.70) - (0.30 if weak and f == 5 else 0.0)
+            rows.append(dict(group=g, group_level="teacher", field=f, points=round(rate * 300), possible=300,
+                             pupils=50, tasks=3, reference=0.7 - 0.3 / 40 * (f == 5), task_level="basic"))
+    totals = {}
+    for r in rows:
+        totals.setdefault(r["group"], [0, 0])
+        totals[r["group"]][0] += r["points"]
+        totals[r["group"]][1] += r["possible"]
+    work = [sum(t[0] for t in totals.values()), sum(t[1] for t in totals.values())]
+    for r in rows:
+        r.update(overall_points=totals[r["group"]][0], overall_possible=totals[r["group"]][1],
+                 reference_overall_points=work[0], reference_overall_possible=work[1])
+    results = problem_fields(rows)
+    flagged = {(r.group, r.field) for r in results if r.flagged}
+    assert flagged == {(0, 5)}
+    weak = next(r for r in results if r.group == 0 and r.field == 5)
+    assert "ожидалась решаемость" in weak.explanation and weak.specific_gap < -0.2
