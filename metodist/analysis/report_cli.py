@@ -114,3 +114,106 @@ def print_report(report, console=None) -> None:
         console.print(taught)
     else:
         console.print(_("Отметок «не пройд.» в работах нет."))
+
+
+@report_app.command("trend")
+def trend(
+    programme: Annotated[str, typer.Option("--programme", help="Программа: vpr, oge, ege, …")],
+    subject: Annotated[str, typer.Option("--subject", help="Код предмета, например ma.")],
+    grade: Annotated[int, typer.Option("--grade", help="Класс (параллель).")],
+    org: Annotated[str | None, typer.Option("--org", help="Код организации; без него — все данные.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести итоги в JSON.")] = False,
+) -> None:
+    """Динамика по годам: отметки, средний балл и решаемость элементов содержания."""
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+    from django.utils.translation import gettext as _
+    from rich.console import Console
+    from rich.table import Table
+
+    from metodist.analysis.standard_reports import ReportError
+    from metodist.analysis.trends import trend as make_trend
+
+    try:
+        result = make_trend(programme, subject, grade, org)
+    except ReportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    figures = Table(title=_("Динамика результатов: {family}, {name}").format(
+        family=result.family, name=result.organisation_name))
+    for header in (_("Год"), _("Работа"), _("Участников"), "«2»", "«3»", "«4»", "«5»", _("Успеваемость"),
+                   _("Качество"), _("Средний балл, % от максимума")):
+        figures.add_column(header, justify="right")
+    for year in result.years:
+        figures.add_row(str(year.year), year.assessment_code, str(year.participants),
+                        *(_pct(year.marks_pct[m]) for m in (2, 3, 4, 5)), _pct(year.success_pct),
+                        _pct(year.quality_pct), _pct(year.mean_primary_pct))
+    console.print(figures)
+    elements = Table(title=_("Решаемость по элементам содержания (КЭС), %"))
+    elements.add_column(_("КЭС"))
+    elements.add_column(_("Название"))
+    for year in result.years:
+        elements.add_column(str(year.year), justify="right")
+    for element in result.elements:
+        elements.add_row(element.code, element.name,
+                         *(_pct(element.solve_rate_pct.get(y.year)) for y in result.years))
+    console.print(elements)
+
+
+@report_app.command("cohort")
+def cohort(
+    start: Annotated[str, typer.Option("--from", help="Код первой работы, например vpr-2024-ma-4.")],
+    end: Annotated[str, typer.Option("--to", help="Код второй работы, например vpr-2025-ma-5.")],
+    org: Annotated[str | None, typer.Option("--org", help="Код организации; без него — все данные.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Вывести итоги в JSON.")] = False,
+) -> None:
+    """Когорта: те же обучающиеся, классы и школы в работе одного года и следующей."""
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+    from django.utils.translation import gettext as _
+    from rich.console import Console
+    from rich.table import Table
+
+    from metodist.analysis.standard_reports import ReportError
+    from metodist.analysis.trends import cohort as make_cohort
+
+    try:
+        result = make_cohort(start, end, org)
+    except ReportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    console.print(_("Когорта: {start} → {end}.").format(start=result.from_code, end=result.to_code))
+    pupils = result.pupils
+    if pupils.pupils:
+        console.print(_("Обучающихся с работами в обеих процедурах: {n}; средний балл {a} % → {b} % от "
+                        "максимума.").format(n=pupils.pupils, a=_pct(pupils.before.mean_primary_pct),
+                                             b=_pct(pupils.after.mean_primary_pct)))
+    else:
+        console.print(_("Ни один обучающийся не связан между двумя работами (коды участников ВПР меняются "
+                        "каждый год); сравнение — по классам и школам."))
+    for title, groups in ((_("По классам"), result.classes), (_("По школам"), result.schools)):
+        table = Table(title=title)
+        headers = [_("Школа"), _("Класс")]
+        for year in (result.from_year, result.to_year):
+            headers += [_("Участников, {year}").format(year=year), _("Средний балл, % ({year})").format(year=year),
+                        _("«2» / «3» / «4» / «5», % ({year})").format(year=year)]
+        for header in (*headers, _("Изменение, п. п.")):
+            table.add_column(header, justify="left" if header == _("Школа") else "right")
+        for group in groups:
+            klass = "" if group.letter is None else f"{result.from_grade}{group.letter} → {result.to_grade}{group.letter}"
+            sides = []
+            for side in (group.before, group.after):
+                sides += [str(side.works), _pct(side.mean_primary_pct),
+                          " / ".join(_pct(side.marks_pct[m]) for m in (2, 3, 4, 5))]
+            table.add_row(f"{group.school_name} ({group.school_code})", klass, *sides, _pct(group.change_pct))
+        console.print(table)
