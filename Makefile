@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-sqlite test-postgres bench lint clean serve messages
+.PHONY: demo test test-sqlite test-postgres bench lint clean serve messages system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,17 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/metodist serve
 
-test: $(STAMP)
+# Debian packages the tests use: LibreOffice opens the DOCX and XLSX we produce, as a user's office
+# suite would; pdftoppm turns its PDF into pictures. Installed when missing and when we may (root + apt).
+system-deps:
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils >/dev/null; \
+		else echo "LibreOffice/poppler missing and cannot be installed here: document tests will be skipped"; fi; \
+	fi
+
+test: $(STAMP) system-deps
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$METODIST_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "METODIST_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; fi
