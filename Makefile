@@ -1,7 +1,7 @@
 # Metodist: the two commands of the README, plus the benchmarks.
 #   make demo   create .venv when missing, install, load the demo municipality and serve it
 #   make test   the whole suite on SQLite, and again on PostgreSQL when METODIST_TEST_DATABASE_URL is set
-#   make bench  the benchmarks (region-scale import)
+#   make bench  the benchmarks (region-scale import, then the whole analysis of a year)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -48,12 +48,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.import_region
+	$(BIN)/python -m benchmarks.analysis_region
 
 # Regenerate and compile the Russian catalog (needs GNU gettext: apt-get install gettext).
 messages: $(STAMP)
 	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
 	cd metodist && ../$(BIN)/python -m django makemessages -l ru -l en -i "migrations/*" --settings=metodist.settings
-	cd metodist && ../$(BIN)/python -m django compilemessages --settings=metodist.settings
+	cd metodist && LC_ALL=C.UTF-8 ../$(BIN)/python -m django compilemessages --settings=metodist.settings
 
 clean:
 	rm -rf $(VENV) var

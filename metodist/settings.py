@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "metodist.collection",
     "metodist.analysis",
     "metodist.demo",
+    "metodist.documents",
 ]
 
 MIDDLEWARE = [

@@ -217,3 +217,33 @@ def cohort(
                           " / ".join(_pct(side.marks_pct[m]) for m in (2, 3, 4, 5))]
             table.add_row(f"{group.school_name} ({group.school_code})", klass, *sides, _pct(group.change_pct))
         console.print(table)
+
+
+@report_app.command("school")
+def school_command(
+    code: Annotated[str, typer.Argument(help="Код школы, например edu203389.")],
+    assessment: Annotated[str, typer.Option("--assessment", help="Код работы, например vpr-2026-ru-4.")],
+    fmt: Annotated[str, typer.Option("--format", help="Формат документа: docx или xlsx.")] = "docx",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Куда сохранить файл.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="Где считать: default (база данных) или duckdb.")] = "default",
+) -> None:
+    """Аналитическая справка школы по результатам работы: DOCX для подписи или XLSX с таблицами."""
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+    from django.utils.translation import gettext as _
+
+    from metodist.analysis.standard_reports import ReportError
+    from metodist.documents.school_report import school_report_docx, school_report_xlsx
+
+    if fmt not in ("docx", "xlsx"):
+        typer.echo(_("Неизвестный формат «{name}». Возможные: docx, xlsx.").format(name=fmt), err=True)
+        raise typer.Exit(2)
+    path = output or f"{code}-{assessment}.{fmt}"
+    make = school_report_docx if fmt == "docx" else school_report_xlsx
+    try:
+        make(code, assessment, path, engine=engine)
+    except ReportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_("Справка сохранена в файл {path}.").format(path=path))
