@@ -378,6 +378,10 @@ class RoleAssignment(models.Model):
         return f"{self.user} — {self.get_role_display()} ({self.organisation})"
 
 
+class AuditQuerySet(VisibleQuerySet):
+    org_path_lookup = "organisation__path"
+
+
 class AuditEntry(models.Model):
     """What changed, who changed it and when: imports now, roadmaps and statuses later."""
 
@@ -393,7 +397,7 @@ class AuditEntry(models.Model):
     )
     details = models.JSONField(_("подробности"), default=dict, blank=True)
 
-    objects = VisibleManager.from_queryset(RoleAssignmentQuerySet)()
+    objects = VisibleManager.from_queryset(AuditQuerySet)()
 
     class Meta:
         verbose_name = _("запись журнала изменений")

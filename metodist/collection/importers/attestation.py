@@ -10,6 +10,7 @@ replaces every attestation of a teacher of the file's schools held on a date the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +59,7 @@ def sniff(sheets: list[Sheet]) -> int:
 def _read(table: tabular.Table, parsed: Parsed) -> list[NoteRow]:
     rows = []
     for line in table.rows():
-        where = {"sheet": table.sheet.name, "row": line.line}
-
-        def error(message: str, name: str, where=where) -> None:
-            parsed.error(message, column=table.column(name), **where)
+        error = functools.partial(line.error, parsed)
 
         record = NoteRow(row=line.line, school_code=line.text("school"),
                          full_name=" ".join(line.text("full_name").split())[:255], code=line.text("code")[:64],

@@ -14,6 +14,7 @@ diagnostic with a title of the file taken by teachers of the file's schools.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +76,7 @@ def _read(table: tabular.Table, parsed: Parsed) -> list[TopicRow]:
     rows = []
     for line in table.rows():
         where = {"sheet": table.sheet.name, "row": line.line}
-
-        def error(message: str, name: str, where=where) -> None:
-            parsed.error(message, column=table.column(name), **where)
+        error = functools.partial(line.error, parsed)
 
         record = TopicRow(row=line.line, school_code=line.text("school"),
                           full_name=" ".join(line.text("full_name").split())[:255], code=line.text("code")[:64],

@@ -11,6 +11,7 @@ years and stages: importing replaces them.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +72,7 @@ def sniff(sheets: list[Sheet]) -> int:
 def _read(table: tabular.Table, parsed: Parsed) -> list[OlympiadRow]:
     rows = []
     for line in table.rows():
-        where = {"sheet": table.sheet.name, "row": line.line}
-
-        def error(message: str, name: str, where=where) -> None:
-            parsed.error(message, column=table.column(name), **where)
+        error = functools.partial(line.error, parsed)
 
         record = OlympiadRow(row=line.line, school_code=line.text("school"))
         if not record.school_code:

@@ -11,6 +11,7 @@ simply imported again and its rows win.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,10 +83,7 @@ def _read(table: tabular.Table, parsed: Parsed) -> list[OrgRow]:
     first: dict[str, int] = {}
     sheet = table.sheet.name
     for line in table.rows():
-        where = {"sheet": sheet, "row": line.line}
-
-        def error(message: str, name: str, where=where) -> None:
-            parsed.error(message, column=table.column(name), **where)
+        error = functools.partial(line.error, parsed)
 
         code = line.text("code")
         if not code:
@@ -130,7 +128,7 @@ def _read(table: tabular.Table, parsed: Parsed) -> list[OrgRow]:
                     value=type_raw), "school_type")
             if school_type and record.kind and record.kind != OrganisationKind.SCHOOL:
                 parsed.warning(_("Тип «{value}» указан не для школы и не учтён.").format(value=type_raw),
-                               column=table.column("school_type"), **where)
+                               column=table.column("school_type"), sheet=sheet, row=line.line)
             elif school_type:
                 record.school_type = school_type
         rows.append(record)

@@ -12,6 +12,7 @@ replaces all its answers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,10 +72,7 @@ def sniff(sheets: list[Sheet]) -> int:
 def _read(table: tabular.Table, parsed: Parsed) -> list[ResponseRow]:
     rows = []
     for line in table.rows():
-        where = {"sheet": table.sheet.name, "row": line.line}
-
-        def error(message: str, name: str, where=where) -> None:
-            parsed.error(message, column=table.column(name), **where)
+        error = functools.partial(line.error, parsed)
 
         record = ResponseRow(row=line.line, title=line.text("title")[:255],
                              organisation_code=line.text("organisation"), school_code=line.text("school"),

@@ -60,6 +60,10 @@ class Row:
     def has(self, name: str) -> bool:
         return not is_blank(self.get(name))
 
+    def error(self, parsed: Parsed, message: str, name: str) -> None:
+        """A problem of this row, in the column of `name` as the file writes it."""
+        parsed.error(message, sheet=self.table.sheet.name, row=self.line, column=self.table.column(name))
+
 
 @dataclass
 class Table:
@@ -85,16 +89,14 @@ class Table:
             yield Row(index + 1, cells, self)
 
 
-_LOOKUPS: dict[int, tuple[dict, dict[str, str]]] = {}
-
-
 def _lookup(columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """header key → field of a format's columns, built once per format (every sniff reads many rows)."""
-    cached = _LOOKUPS.get(id(columns))
-    if cached is None or cached[0] is not columns:
-        cached = (columns, {header_key(name): field for field, names in columns.items() for name in names})
-        _LOOKUPS[id(columns)] = cached
-    return cached[1]
+    return _lookup_of(tuple(columns.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _lookup_of(columns: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    return {header_key(name): field for field, names in columns for name in names}
 
 
 def map_header(row: list[object], columns: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[tuple[int, str]]]:

@@ -11,6 +11,7 @@ are kept (results refer to them), their attributes updated.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,10 +76,7 @@ def parse_classes(value: str) -> list[tuple[int, str]]:
 def _read(table: tabular.Table, parsed: Parsed) -> list[LoadRow]:
     rows = []
     for line in table.rows():
-        where = {"sheet": table.sheet.name, "row": line.line}
-
-        def error(message: str, name: str, where=where) -> None:
-            parsed.error(message, column=table.column(name), **where)
+        error = functools.partial(line.error, parsed)
 
         record = LoadRow(row=line.line, school_code=line.text("school"), full_name=" ".join(line.text("full_name").split())[:255],
                          code=line.text("code")[:64])
