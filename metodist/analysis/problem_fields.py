@@ -142,16 +142,28 @@ class ProblemFieldResult:
     federal_verdict: str
     federal_threshold: float | None
     agreement: str
-    explanation: str
     insufficient_tasks: list = field(default_factory=list)
     #: What is expected of this group on the field given its result on the whole work, and the specific gap
     #: (solve rate − expected); ``q_value`` is the Benjamini–Hochberg adjusted p-value.
     expected: float = float("nan")
     specific_gap: float = float("nan")
     q_value: float = float("nan")
+    #: level of the field's tasks, for the explanation
+    task_level: str | None = None
+    explanation_text: str | None = field(default=None, repr=False)
+
+    @property
+    def explanation(self) -> str:
+        """The Russian explanation, built when first asked for: a region brings hundreds of thousands of
+        group × field rows and most of them are never stored or shown."""
+        if self.explanation_text is None:
+            self.explanation_text = _explanation(self, self.task_level)
+        return self.explanation_text
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["explanation"] = data.pop("explanation_text") or self.explanation
+        return data
 
 
 def _level(value) -> str | None:
@@ -640,11 +652,10 @@ def problem_fields(
             shrinkage=float(shrink[i]), posterior_mean=float(post_mean[i]), lower=float(lower[i]),
             upper=float(upper[i]), p_value=float(p_values[i]), flagged=flagged,
             priority=gap * r.pupils * float(r.weight) if flagged else 0.0,
-            federal_verdict=verdict, federal_threshold=threshold, agreement=agreement, explanation="",
+            federal_verdict=verdict, federal_threshold=threshold, agreement=agreement,
             insufficient_tasks=low_tasks, expected=float(expected[i]),
-            specific_gap=float(rates[i] - expected[i]), q_value=float(q_values[i]),
+            specific_gap=float(rates[i] - expected[i]), q_value=float(q_values[i]), task_level=r.task_level,
         )
-        result.explanation = _explanation(result, r.task_level)
         results.append(result)
     return results
 
