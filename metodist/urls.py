@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.urls import path
-
-from metodist.core import views as core_views
+from django.urls import include, path
 
 urlpatterns = [
-    path("", core_views.start_page, name="start"),
+    path("", include("metodist.core.urls")),
     path("admin/", admin.site.urls),
 ]
