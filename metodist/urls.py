@@ -3,5 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("metodist.core.urls")),
+    path("collection/", include("metodist.collection.urls")),
+    path("reference/", include("metodist.reference.urls")),
+    path("analysis/", include("metodist.analysis.urls")),
+    path("api/", include("metodist.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -51,3 +51,29 @@ def chart(spec: dict, label: str = "", height: str = ""):
         label=label, id=element_id, error=_("Не удалось нарисовать диаграмму: {label}").format(label=label),
         style=style, script=json_script(spec, element_id),
     )
+
+
+@register.simple_tag
+def cell(table, row: int, column: int, value):
+    """One cell of a `documents.common.Table`: numbers right-aligned in Russian typography, percentages
+    with one decimal, marked cells (problem fields) highlighted."""
+    from django.utils.html import format_html
+
+    classes = []
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        classes.append("num")
+        text = num(value, getattr(table, "digits", 1)) if column in table.pct or isinstance(value, float) else str(value)
+    else:
+        text = "—" if value is None else str(value)
+    if (row, column) in getattr(table, "marked", set()):
+        classes.append("heat flag")
+    return format_html('<td class="{}">{}</td>', " ".join(classes), text) if classes else format_html("<td>{}</td>", text)
+
+
+@register.simple_tag(takes_context=True)
+def xlsx_url(context) -> str:
+    """The current page's address asking for its tables as XLSX."""
+    request = context["request"]
+    query = request.GET.copy()
+    query["xlsx"] = "1"
+    return f"{request.path}?{query.urlencode()}"

@@ -1,0 +1,3 @@
+"""The REST API: being built."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: being built."""
+
+urlpatterns: list = []
