@@ -131,12 +131,30 @@ def demo(
     seed: Annotated[int, typer.Option(help="Зерно генератора: тот же seed — те же данные.")] = 2026,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Загрузить и выйти, не запуская сайт.")] = False,
     addr: Annotated[str, typer.Option(help="Адрес и порт сайта.")] = "127.0.0.1:8000",
+    scale: Annotated[int | None, typer.Option(help="Сколько школ оставить (не меньше 8); для проверок.")] = None,
+    no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Не выполнять анализ после загрузки.")] = False,
 ) -> None:
-    """Создать демонстрационный муниципалитет и запустить сайт."""
+    """Создать демонстрационный муниципалитет, выполнить анализ каждого учебного года и запустить сайт."""
     _ready()
-    from metodist.demo.build import build_demo
+    from django.utils.translation import gettext as _
 
-    summary = build_demo(seed=seed, echo=typer.echo)
+    from metodist.demo.build import DemoError, build_demo
+
+    try:
+        summary = build_demo(seed=seed, echo=typer.echo, scale=scale)
+    except DemoError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not no_analysis:
+        from metodist.analysis.models import AnalysisRun, RunStatus
+        from metodist.analysis.runs import run_analysis
+        from metodist.core.cycle import years_with_results
+
+        for year in sorted(years_with_results(None)):
+            if AnalysisRun.objects.filter(academic_year__start_year=year, status=RunStatus.DONE).exists():
+                continue
+            run_analysis(year=year)
+            typer.echo(_("Анализ {year}/{next} учебного года выполнен.").format(year=year, next=year + 1))
     typer.echo(summary)
     if not no_serve:
         serve(addr=addr)
