@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from django.utils.translation import gettext as _
 from scipy import stats
+
+from metodist.analysis.problem_fields import _
 
 #: p. 2: «ta=1.96 (на уровне достоверности 95%)» for the region and the school alike, whatever the
 #: number of participants (a normal quantile, not Student's t).

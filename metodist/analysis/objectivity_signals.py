@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-from django.utils.translation import gettext as _
-from scipy import stats
+from scipy import special
+
+from metodist.analysis.problem_fields import _
 
 #: A signal is tripped when its z reaches this value: one-sided p ≈ 0.0013. A region has thousands of
 #: school × work × signal checks; at 1.96 one in forty would trip by chance.
@@ -89,12 +91,24 @@ def sum_of_binomials_z(k: float, groups) -> float:
         n = int(round(n))
         if n <= 0:
             continue
-        pmf = np.convolve(pmf, stats.binom.pmf(np.arange(n + 1), n, min(max(p, 0.0), 1.0)))
+        pmf = np.convolve(pmf, binomial_pmf(n, min(max(p, 0.0), 1.0)))
     k = int(round(k))
+    # the smaller of the two sums is the exact one: P(K ≥ 0) is 1, not 1 − rounding
     tail = float(pmf[k:].sum()) if k < pmf.size else 0.0
+    if tail > 0.5:
+        tail = 1.0 - float(pmf[:max(k, 0)].sum())
     if tail <= 0:
         return 8.0
-    return float(np.clip(stats.norm.isf(min(tail, 1.0)), -8.0, 8.0))
+    return float(np.clip(-special.ndtri(min(tail, 1.0)), -8.0, 8.0))
+
+
+def binomial_pmf(n: int, p: float) -> np.ndarray:
+    """P(K = 0…n) of K ~ Binomial(n, p), from the log-gamma function (what ``scipy.stats.binom.pmf`` gives,
+    to rounding, without its per-call overhead: a region makes tens of thousands of these calls)."""
+    k = np.arange(n + 1, dtype=float)
+    log_pmf = (special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+               + special.xlogy(k, p) + special.xlog1py(n - k, -p))
+    return np.exp(log_pmf)
 
 
 def _r(value, digits: int = 4):
@@ -167,15 +181,28 @@ def smoothed_counts(counts, window: range, *, reach: int = REACH, degree: int = 
     the counts of the `reach` scores either side of the window, the window itself left out («donut»);
     negative predictions are cut at zero. None when fewer than degree + 2 scores are outside the window."""
     y = np.asarray(counts, dtype=float)
-    lo, hi = window.start - reach, window.stop + reach
-    xs = [s for s in range(max(lo, 0), min(hi, y.size)) if s not in window]
+    operator = _donut(window.start, window.stop, y.size, reach, degree)
+    if operator is None:
+        return None
+    xs, projection = operator
+    return np.clip(projection @ y[xs], 0.0, None)
+
+
+@lru_cache(maxsize=1024)
+def _donut(start: int, stop: int, size: int, reach: int, degree: int):
+    """The scores the «donut» fit reads and the linear map from their counts to the predictions on the
+    window: a least-squares polynomial fit is linear in the counts, so the map is computed once per window
+    and distribution size. None when fewer than degree + 2 scores are outside the window."""
+    window = range(start, stop)
+    xs = [s for s in range(max(start - reach, 0), min(stop + reach, size)) if s not in window]
     if len(xs) < degree + 2:
         return None
-    x = np.asarray(xs, dtype=float)
-    centre = (window.start + window.stop - 1) / 2
-    coef = np.polyfit(x - centre, y[xs], degree)
-    predicted = np.polyval(coef, np.arange(window.start, window.stop, dtype=float) - centre)
-    return np.clip(predicted, 0.0, None)
+    centre = (start + stop - 1) / 2
+    design = np.vander(np.asarray(xs, dtype=float) - centre, degree + 1)
+    target = np.vander(np.arange(start, stop, dtype=float) - centre, degree + 1)
+    projection = target @ np.linalg.pinv(design)
+    projection.setflags(write=False)
+    return np.asarray(xs), projection
 
 
 def threshold_bunching(counts, region_counts, thresholds, *, below: int = BELOW, at: int = AT) -> Signal:
@@ -247,7 +274,10 @@ def threshold_bunching(counts, region_counts, thresholds, *, below: int = BELOW,
 
 
 def _robust_centre_spread(values) -> tuple[float, float]:
-    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if isinstance(values, np.ndarray):
+        x = values[np.isfinite(values)]
+    else:
+        x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if x.size == 0:
         return 0.0, 0.0
     centre = float(np.median(x))
@@ -319,7 +349,10 @@ def low_spread(n: int, mean: float, sd: float | None, maximum: float, other_rati
     signal = Signal("low_spread")
     ratio = spread_ratio(mean, sd, maximum) if sd is not None else None
     signal.numbers = {"works": n, "mean": _r(mean), "sd": _r(sd), "ratio": _r(ratio)}
-    logs = [math.log(r) for r in other_ratios if r is not None and r > 0]
+    if isinstance(other_ratios, np.ndarray):
+        logs = np.log(other_ratios[other_ratios > 0])
+    else:
+        logs = np.log(np.asarray([r for r in other_ratios if r is not None and r > 0], dtype=float))
     if n < MIN_WORKS or ratio is None or len(logs) < 3:
         signal.reason = _("Работ слишком мало или не с чем сравнить: по этому сигналу школа не оценивается.")
         return signal

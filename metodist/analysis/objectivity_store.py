@@ -11,16 +11,17 @@ cannot be built from sums). Everything else is computed here on those aggregates
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.utils.translation import gettext as _
 
 from metodist.analysis import objectivity as fed
 from metodist.analysis import objectivity_signals as sig
 from metodist.analysis.engine import connect, quiet
+from metodist.analysis.problem_fields import _, pinned_language
 from metodist.analysis.standard_reports import _rows
 
 FEDERAL_PROCEDURES = [m.procedure for m in fed.MARKERS if m.kind == fed.MEAN]
@@ -164,10 +165,12 @@ def compute(run, engine: str | object = "default") -> dict:
     for w in this_year:
         first = _work_signals(w, summaries[w.id], journal[w.id], dist[w.id], relative, region_sd, excluded=set())
         # the region's reference leaves out the schools a first pass flags on the same signal, so that an
-        # inflating school does not shift the yardstick of the others (a trimmed reference)
+        # inflating school does not shift the yardstick of the others (a trimmed reference); the signals
+        # whose yardstick is not the region's counts (unexpected result, low spread) are kept from the first
         flagged = {code for code, found in first.items() for one in found if one.tripped
-                   and one.code in ("work_above_journal", "journal_above_work", "threshold_bunching")}
-        final = _work_signals(w, summaries[w.id], journal[w.id], dist[w.id], relative, region_sd, excluded=flagged)
+                   and one.code in REGION_REFERENCE_SIGNALS}
+        final = first if not flagged else _work_signals(
+            w, summaries[w.id], journal[w.id], dist[w.id], relative, region_sd, excluded=flagged, first=first)
         for code, found in final.items():
             signals[code].extend((w.id, one) for one in found)
 
@@ -187,10 +190,15 @@ def compute(run, engine: str | object = "default") -> dict:
             "procedure_work": procedure_work}
 
 
+#: the signals measured against the rest of the region's counts (the trimmed reference of :func:`compute`)
+REGION_REFERENCE_SIGNALS = ("work_above_journal", "journal_above_work", "threshold_bunching")
+
+
 def _work_signals(w: Work, per_school, journal, dist, relative, region_sd, *,
-                  excluded: set[str]) -> dict[str, list]:
+                  excluded: set[str], first: dict | None = None) -> dict[str, list]:
     """Metodist's signals of every school on one work; `excluded` schools are left out of the region's
-    references of the journal and bunching signals."""
+    references of the journal and bunching signals. With `first` (the signals of a previous pass), the
+    signals that do not read the region's counts are taken from it instead of being computed again."""
     codes = sorted(per_school)
     region_j: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for c in codes:
@@ -199,35 +207,47 @@ def _work_signals(w: Work, per_school, journal, dist, relative, region_sd, *,
         for mark, counts in journal[c].items():
             region_j[mark] = [a + b for a, b in zip(region_j[mark], counts, strict=True)]
     region_dist = sum((dist[c] for c in codes if c in dist and c not in excluded), np.zeros(1))
-    residuals, ratios = {}, {}
-    for code in codes:
-        s = per_school[code]
-        other = [p for a_id, p in relative[code].items() if a_id != w.id]
-        residuals[code] = (relative[code][w.id] - float(np.mean(other))) if other and w.id in relative[code] else None
-        ratios[code] = sig.spread_ratio(s.mean, s.sd, w.max_primary) if s.n >= sig.MIN_WORKS else None
+    if first is None:
+        # every school's residual (this work − its other works) and spread ratio, as arrays: each school is
+        # compared with all the others, so its own value is dropped by position
+        residuals = np.full(len(codes), np.nan)
+        ratios = np.full(len(codes), np.nan)
+        for i, code in enumerate(codes):
+            s = per_school[code]
+            other = [p for a_id, p in relative[code].items() if a_id != w.id]
+            if other and w.id in relative[code]:
+                residuals[i] = relative[code][w.id] - float(np.mean(other))
+            ratio = sig.spread_ratio(s.mean, s.sd, w.max_primary) if s.n >= sig.MIN_WORKS else None
+            if ratio is not None:
+                ratios[i] = ratio
     result = {}
-    for code in codes:
+    for i, code in enumerate(codes):
         s = per_school[code]
         found: list[sig.Signal] = []
         if code in journal:
             own_j = journal[code]
             rest = {m: [a - (b if code not in excluded else 0) for a, b in
                         zip(region_j[m], own_j.get(m, (0, 0, 0)), strict=True)] for m in region_j}
-            for i, direction in enumerate(("work_above_journal", "journal_above_work")):
+            for k, direction in enumerate(("work_above_journal", "journal_above_work")):
                 found.append(sig.journal_disagreement(
-                    {m: (v[i], v[2]) for m, v in own_j.items()}, {m: (v[i], v[2]) for m, v in rest.items()},
+                    {m: (v[k], v[2]) for m, v in own_j.items()}, {m: (v[k], v[2]) for m, v in rest.items()},
                     direction=direction))
         if w.thresholds and code in dist:
             own = dist[code]
             rest_dist = _pad(region_dist, own.size) - (own if code not in excluded else 0)
             found.append(sig.threshold_bunching(own, rest_dist, w.thresholds))
+        if first is not None:
+            found.extend(one for one in first[code] if one.code not in REGION_REFERENCE_SIGNALS)
+            result[code] = found
+            continue
         other = [p for a_id, p in relative[code].items() if a_id != w.id]
         if w.id in relative[code]:
             se = (s.sd or 0) / math.sqrt(s.n) / region_sd[w.id] if s.n else 0.0
+            others = np.delete(residuals, i)
             found.append(sig.unexpected_result(
-                relative[code][w.id], se, float(np.mean(other)) if other else None,
-                [r for c, r in residuals.items() if c != code and r is not None]))
-        found.append(sig.low_spread(s.n, s.mean, s.sd, w.max_primary, [r for c, r in ratios.items() if c != code]))
+                relative[code][w.id], se, float(np.mean(other)) if other else None, others[np.isfinite(others)]))
+        others = np.delete(ratios, i)
+        found.append(sig.low_spread(s.n, s.mean, s.sd, w.max_primary, others[np.isfinite(others)]))
         result[code] = found
     return result
 
@@ -266,9 +286,10 @@ def explain(federal: fed.SchoolMarkers, signals: list[tuple[int, sig.Signal]], w
 
 def store(run, engine="default") -> dict:
     """Compute and write the run's ObjectivityResult and ObjectivitySignal rows in bulk; a summary dict."""
-    from metodist.analysis.models import ObjectivityResult, ObjectivitySignal, SignalSource
+    from metodist.analysis.models import ObjectivityResult, SignalSource
 
-    data = compute(run, engine)
+    with pinned_language():
+        data = compute(run, engine)
     rows = ObjectivityResult.objects.bulk_create([
         ObjectivityResult(run=run, school_id=r["school_id"], federal_markers=r["federal"].tripped,
                           score=r["score"], rank=r["rank"], explanation=r["explanation"])
@@ -281,7 +302,7 @@ def store(run, engine="default") -> dict:
     cohort_work = {s: procedure_work.get(fed.Procedure(fed.VPR, s, 5)) for s in ("ru", "ma")}
     signals = []
     for r in data["schools"]:
-        result = by_code[r["code"]]
+        result_id = by_code[r["code"]].pk
         for check in r["federal"].checks:
             if not check.judged:
                 continue
@@ -289,21 +310,44 @@ def store(run, engine="default") -> dict:
             work = (cohort_work.get(marker.subject) if marker.kind in (fed.RISE, fed.FALL)
                     else procedure_work.get(marker.procedure))
             value = check.numbers.get({fed.MEAN: "ci_low", fed.MARKS: "rho"}.get(marker.kind, "k"))
-            signals.append(ObjectivitySignal(
-                result=result, source=SignalSource.FEDERAL, code=check.marker, assessment_id=work,
-                tripped=check.tripped, value=_finite(value), numbers=check.numbers, reason=check.reason))
+            signals.append((result_id, SignalSource.FEDERAL.value, check.marker, work, check.tripped, _finite(value),
+                            json.dumps(_json_safe(check.numbers), ensure_ascii=False), check.reason))
         for a_id, one in r["signals"]:
-            signals.append(ObjectivitySignal(
-                result=result, source=SignalSource.METODIST, code=one.code, assessment_id=a_id,
-                tripped=one.tripped, value=_finite(one.z), numbers=_json_safe(one.numbers), reason=one.reason))
-    ObjectivitySignal.objects.bulk_create(signals, batch_size=2000)
+            signals.append((result_id, SignalSource.METODIST.value, one.code, a_id, one.tripped, _finite(one.z),
+                            json.dumps(_json_safe(one.numbers), ensure_ascii=False), one.reason))
+    insert_signals(signals)
     report = data["report"]
     top = data["schools"][:5]
     return {"schools": len(rows), "signals": len(signals),
-            "signals_tripped": sum(1 for s in signals if s.tripped),
+            "signals_tripped": sum(1 for s in signals if s[4]),
             "federal_marked": report.n_marked, "federal_marked_pct": _finite(report.marked_pct),
             "federal_index": _finite(report.index),
             "top": [{"code": r["code"], "score": r["score"]} for r in top if r["score"] > 0]}
+
+
+SIGNAL_COLUMNS = ("result_id", "source", "code", "assessment_id", "tripped", "value", "numbers", "reason")
+
+
+def insert_signals(rows: list[tuple]) -> None:
+    """Write ObjectivitySignal rows given as tuples of :data:`SIGNAL_COLUMNS` (``numbers`` as JSON text),
+    in the caller's transaction: COPY on PostgreSQL, one executemany on SQLite; a region has tens of
+    thousands of them."""
+    from django.db import connection
+
+    from metodist.analysis.models import ObjectivitySignal
+
+    if not rows:
+        return
+    table = connection.ops.quote_name(ObjectivitySignal._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in SIGNAL_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(SIGNAL_COLUMNS))})", rows)
 
 
 def _finite(value):

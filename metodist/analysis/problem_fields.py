@@ -22,13 +22,44 @@ Every row says whether the two agree and, if not, why, in a Russian sentence.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import threading
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 
 import numpy as np
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 from scipy import stats
+
+
+@lru_cache(maxsize=512)
+def _translated(language: str | None, message: str) -> str:
+    return gettext(message)
+
+
+_pinned = threading.local()
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: a region's run explains hundreds of thousands of rows with the
+    same dozen sentences (inside :func:`pinned_language`, the language is not looked up again either)."""
+    language = getattr(_pinned, "language", None)
+    return _translated(language or get_language(), message)
+
+
+@contextmanager
+def pinned_language():
+    """Within the block, :func:`_` translates into the language active at its start without asking Django
+    for the active language on every call (a lookup through a context-local that costs more than the
+    translation)."""
+    previous = getattr(_pinned, "language", None)
+    _pinned.language = get_language()
+    try:
+        yield
+    finally:
+        _pinned.language = previous
+
 
 #: Practical margin: a group must be credibly more than this far below its reference to be flagged.
 MARGIN = 0.05
@@ -551,6 +582,146 @@ def _explanation(r: ProblemFieldResult, level: str | None) -> str:
         rate=rate, ref=ref) + expected
 
 
+def _codes(keys) -> np.ndarray:
+    """Integer codes of hashable keys, in the order of first appearance."""
+    seen: dict = {}
+    return np.fromiter((seen.setdefault(k, len(seen)) for k in keys), dtype=np.int64, count=len(keys))
+
+
+def _groups(codes: np.ndarray):
+    """Row indices (ascending) of every code, codes in ascending order."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    return np.split(order, bounds) if order.size else []
+
+
+def decide_columns(
+    *, strata, levels, points, possible, pupils, tasks, reference, overall, reference_overall, weight,
+    margin: float = MARGIN, credibility: float = CREDIBILITY, task_correlation: float = TASK_CORRELATION,
+    fdr: float = FDR,
+) -> dict[str, np.ndarray]:
+    """The statistical decision of :func:`problem_fields` on columns: one array element per group × field.
+
+    ``strata`` (int) says which rows share a beta prior (one group level × field), ``levels`` (int) which
+    rows share the empirical null and the Benjamini–Hochberg adjustment (one group level); ``overall`` and
+    ``reference_overall`` are the group's and the reference's rates on the other tasks of the work (NaN
+    when unknown, see :func:`expected_rate`). Returns the arrays ``solve_rate``, ``effective_n``,
+    ``reference``, ``prior_mean``, ``shrinkage``, ``posterior_mean``, ``lower``, ``upper``, ``expected``,
+    ``p_value``, ``q_value``, ``flagged`` and ``priority``. The federal rule is not applied here.
+    """
+    points = np.asarray(points, dtype=float)
+    rates = points / np.asarray(possible, dtype=float)
+    pupils = np.asarray(pupils, dtype=float)
+    n_eff = effective_trials(pupils, tasks, task_correlation=task_correlation)
+    x = rates * n_eff
+    reference = np.asarray(reference, dtype=float)
+    size = rates.size
+    post_mean, lower, upper = np.empty(size), np.empty(size), np.empty(size)
+    prior_mean, shrink = np.empty(size), np.empty(size)
+    for idx in _groups(np.asarray(strata)):
+        prior = fit_beta_prior(x[idx], n_eff[idx])
+        post_mean[idx], lower[idx], upper[idx] = posterior(x[idx], n_eff[idx], prior, credibility=credibility)
+        prior_mean[idx] = prior.mean
+        shrink[idx] = prior.shrinkage
+    expected = expected_rate(reference, overall, reference_overall)
+    z_gap = score_test_z(x, n_eff, expected, margin=0.0)
+    z_margin = score_test_z(x, n_eff, expected, margin=margin)
+    p_values, q_values = np.empty(size), np.empty(size)
+    centres, spreads, cutoffs = np.empty(size), np.empty(size), np.empty(size)
+    for index in _groups(np.asarray(levels)):
+        centre, spread = empirical_null(z_gap[index])
+        p_values[index] = stats.norm.cdf((z_margin[index] - centre) / spread)
+        q_values[index] = benjamini_hochberg(p_values[index])
+        rejected = p_values[index][q_values[index] <= fdr]
+        centres[index], spreads[index] = centre, spread
+        cutoffs[index] = rejected.max() if rejected.size else 0.0
+    flagged = q_values <= fdr
+    gap = np.maximum(0.0, expected - post_mean)
+    priority = np.where(flagged, gap * pupils * np.asarray(weight, dtype=float), 0.0)
+    return {"solve_rate": rates, "effective_n": n_eff, "reference": reference, "prior_mean": prior_mean,
+            "shrinkage": shrink, "posterior_mean": post_mean, "lower": lower, "upper": upper,
+            "expected": expected, "p_value": p_values, "q_value": q_values, "flagged": flagged,
+            "priority": priority, "null_centre": centres, "null_spread": spreads, "p_cutoff": cutoffs}
+
+
+def part_p_value(points, possible, pupils, tasks, reference, overall, reference_overall, centre, spread, *,
+                 margin: float = MARGIN, task_correlation: float = TASK_CORRELATION) -> float:
+    """The p-value of :func:`decide_columns`' test for one group on part of a field's tasks (see
+    :func:`shared_task_review`), with the empirical null of its level (``centre``, ``spread``)."""
+    n_eff = effective_trials(pupils, tasks, task_correlation=task_correlation)
+    x = points / possible * n_eff
+    expected = expected_rate(reference, overall, reference_overall)
+    z = score_test_z(x, n_eff, expected, margin=margin)
+    return float(stats.norm.cdf((float(z) - centre) / spread))
+
+
+def shared_task_review(candidates, part_p, cutoff: float) -> set:
+    """Which flagged fields of one group and work stand on their own tasks.
+
+    Parameters
+    ----------
+    candidates : list of (key, p_value, task set)
+        The group's flagged fields of one kind (content elements, or skills, …) in one work.
+    part_p : callable (key, task set) → p-value
+        The test of the field on a subset of its tasks (:func:`part_p_value`).
+    cutoff : float
+        The largest p-value the Benjamini–Hochberg procedure rejected in the level.
+
+    Returns
+    -------
+    set
+        The keys that stay flagged.
+
+    Notes
+    -----
+    One task often checks two or three content elements, so a group that fails a task is below its
+    expectation on every element of it. Fields are taken from the strongest (smallest p) down; a field that
+    shares tasks with fields already kept is tested again on its tasks that none of them has, at the
+    level's rejection threshold, and kept only if it is still below its expectation there. A field whose
+    tasks all belong to stronger fields (the same task set, or a part of one) cannot be told apart from
+    them by any rule on results and is kept beside them: the teacher is shown both.
+    """
+    kept: list[tuple[object, frozenset]] = []
+    for key, _p, tasks in sorted(candidates, key=lambda c: c[1]):
+        tasks = frozenset(tasks)
+        covered = frozenset().union(*(t for _k, t in kept if t & tasks))
+        rest = tasks - covered
+        if not covered or not rest or part_p(key, rest) <= cutoff:
+            kept.append((key, tasks))
+    return {key for key, _t in kept}
+
+
+def federal_verdicts(rates, pupils, thresholds, mixed=None, mixed_low=None) -> np.ndarray:
+    """:func:`federal_verdict` on columns, for fields of one level each or mixed ones.
+
+    ``thresholds`` is the threshold of the field's level (NaN when the level is unknown or mixed);
+    ``mixed`` (bool) marks the rows of a mixed field and ``mixed_low`` (bool) those of them with a task
+    below the threshold of its own level. Returns an array of verdicts (strings)."""
+    rates = np.asarray(rates, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    result = np.full(rates.size, NOT_APPLICABLE, dtype=object)
+    known = np.isfinite(thresholds)
+    result[known] = SUFFICIENT
+    result[known & (rates < np.where(known, thresholds, 0.0) - 1e-9)] = INSUFFICIENT
+    if mixed is not None:
+        mixed = np.asarray(mixed, dtype=bool)
+        result[mixed] = np.where(np.asarray(mixed_low, dtype=bool)[mixed], INSUFFICIENT, SUFFICIENT)
+    result[np.asarray(pupils) < MIN_PUPILS] = TOO_FEW
+    return result
+
+
+def agreements(flagged, verdicts) -> np.ndarray:
+    """The agreement of the two decisions per row (see :func:`problem_fields`)."""
+    flagged = np.asarray(flagged, dtype=bool)
+    insufficient = verdicts == INSUFFICIENT
+    result = np.full(flagged.size, NEITHER, dtype=object)
+    result[~flagged & insufficient] = FEDERAL_ONLY
+    result[flagged] = STATISTICAL_ONLY
+    result[flagged & insufficient] = BOTH
+    result[verdicts == TOO_FEW] = FEDERAL_NOT_JUDGED
+    return result
+
+
 def problem_fields(
     aggregates,
     *,
@@ -596,39 +767,18 @@ def problem_fields(
     rows = _rows(aggregates)
     if not rows:
         return []
-    rates = np.array([r.points / r.possible for r in rows])
-    n_eff = effective_trials([r.pupils for r in rows], [r.tasks for r in rows],
-                             task_correlation=task_correlation)
-    x = rates * n_eff
-    reference = np.array([float(r.reference) for r in rows])
-
-    strata: dict[tuple, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        strata[(r.group_level, r.field)].append(i)
-    post_mean = np.empty(len(rows))
-    lower = np.empty(len(rows))
-    upper = np.empty(len(rows))
-    prior_mean = np.empty(len(rows))
-    shrink = np.empty(len(rows))
-    for index in strata.values():
-        idx = np.array(index)
-        prior = fit_beta_prior(x[idx], n_eff[idx])
-        post_mean[idx], lower[idx], upper[idx] = posterior(x[idx], n_eff[idx], prior, credibility=credibility)
-        prior_mean[idx] = prior.mean
-        shrink[idx] = prior.shrinkage
     overall = np.array([_overall(r) for r in rows], dtype=float).reshape(len(rows), 2)
-    expected = expected_rate(reference, overall[:, 0], overall[:, 1])
-    z_gap = score_test_z(x, n_eff, expected, margin=0.0)
-    z_margin = score_test_z(x, n_eff, expected, margin=margin)
-    p_values = np.empty(len(rows))
-    q_values = np.empty(len(rows))
-    by_level: dict[object, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        by_level[r.group_level].append(i)
-    for index in by_level.values():
-        centre, spread = empirical_null(z_gap[index])
-        p_values[index] = stats.norm.cdf((z_margin[index] - centre) / spread)
-        q_values[index] = benjamini_hochberg(p_values[index])
+    decided = decide_columns(
+        strata=_codes([(r.group_level, r.field) for r in rows]), levels=_codes([r.group_level for r in rows]),
+        points=[r.points for r in rows], possible=[r.possible for r in rows], pupils=[r.pupils for r in rows],
+        tasks=[r.tasks for r in rows], reference=[float(r.reference) for r in rows],
+        overall=overall[:, 0], reference_overall=overall[:, 1], weight=[float(r.weight) for r in rows],
+        margin=margin, credibility=credibility, task_correlation=task_correlation, fdr=fdr,
+    )
+    rates, n_eff, reference = decided["solve_rate"], decided["effective_n"], decided["reference"]
+    prior_mean, shrink, post_mean = decided["prior_mean"], decided["shrinkage"], decided["posterior_mean"]
+    lower, upper, expected = decided["lower"], decided["upper"], decided["expected"]
+    p_values, q_values = decided["p_value"], decided["q_value"]
 
     results = []
     for i, r in enumerate(rows):

@@ -10,7 +10,8 @@ import pytest
 import xlsxwriter
 from django.db import transaction
 
-SEED = 11
+#: two seeds of the demo generator: the method is not tuned to one draw
+DEMO_SEEDS = (11, 123)
 SCALE = 8
 YEARS = (2023, 2024, 2025)  # academic years 2023/2024 … 2025/2026: the ВПР of spring 2024 … 2026
 
@@ -105,7 +106,7 @@ def test_aggregates_match_the_hand_computed_sums(tiny, engine):
     assert task_types == []  # the specification gives no task types
 
 
-def test_store_keeps_only_what_a_rule_marks(tiny):
+def test_store_keeps_what_a_rule_marks_and_every_school_row(tiny):
     from metodist.analysis.engine import connect
     from metodist.analysis.models import ProblemField
     from metodist.analysis.problem_field_store import store
@@ -113,15 +114,25 @@ def test_store_keeps_only_what_a_rule_marks(tiny):
     summary = store(tiny["run"], connect())
     stored = ProblemField.objects.filter(run=tiny["run"])
     assert summary["problem_fields"] == stored.count()
-    assert summary["flagged"] == stored.filter(flagged=True).count()
-    # under 10 pupils everywhere: nothing is judged by the federal rule, nothing is credibly below
-    assert stored.count() == 0
+    assert summary["flagged"] == stored.filter(flagged=True).count() == 0
+    # under 10 pupils everywhere: nothing is judged by the federal rule, nothing is credibly below, so no
+    # class row is kept; every school and municipality row is (the element × school picture needs them)
     assert summary["by_level"]["class"] == {"stored": 0, "flagged": 0}
+    schools = {(r.organisation.code, r.content_element.code): (r.solve_rate, r.pupils, r.tasks, r.agreement)
+               for r in stored.filter(group_level="school").select_related("organisation", "content_element")}
+    assert schools == {(school, element): (points / possible, possible // 3, tasks, "federal_not_judged")
+                       for (school, element), (points, possible) in BY_SCHOOL.items()
+                       for tasks in [["1", "2"] if element == "1" else ["2", "3"]]}
+    municipality = stored.filter(group_level="municipality")
+    assert sorted((r.content_element.code, r.solve_rate, r.pupils) for r in municipality) == [
+        ("1", 9 / 15, 5), ("2", 8 / 15, 5)]
+    # no rule marks these rows: they are kept for the picture and carry their numbers, not a sentence
+    assert all(r.explanation == "" for r in stored)
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The small demo and one stored run per academic year, rolled back after the module."""
+@pytest.fixture(scope="module", params=DEMO_SEEDS)
+def demo(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The small demo of two seeds and one stored run per academic year, rolled back after the module."""
     from metodist.analysis.engine import connect
     from metodist.analysis.problem_field_store import store
     from metodist.analysis.runs import default_scope, start_run
@@ -130,7 +141,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
 
     data_dir = tmp_path_factory.mktemp("demo")
     with django_db_blocker.unblock(), transaction.atomic():
-        build_demo(seed=SEED, echo=lambda _m: None, scale=SCALE, data_dir=data_dir)
+        build_demo(seed=request.param, echo=lambda _m: None, scale=SCALE, data_dir=data_dir)
         truth = json.loads((data_dir / "demo" / "truth.json").read_text(encoding="utf-8"))
         runs, summaries = [], []
         eng = connect()
@@ -138,12 +149,18 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
             run = start_run(AcademicYear.objects.get_or_create(start_year=year)[0], default_scope())
             summaries.append(store(run, eng))
             runs.append(run)
-        yield {"truth": truth, "runs": runs, "summaries": summaries}
+        yield {"truth": truth, "runs": runs, "summaries": summaries, "seed": request.param}
         transaction.set_rollback(True)
 
 
 def _planted(truth) -> set[tuple[str, str, str, int]]:
     return {(d["teacher"], d["codifier"], d["element"], int(a["assessment"].split("-")[1]))
+            for d in truth["teacher_deficits"] for a in d["assessments"]}
+
+
+def _planted_tasks(truth) -> dict[tuple[str, str, int], set[str]]:
+    """(teacher, codifier, year) → the tasks the generator made harder for his classes."""
+    return {(d["teacher"], d["codifier"], int(a["assessment"].split("-")[1])): set(a["tasks"])
             for d in truth["teacher_deficits"] for a in d["assessments"]}
 
 
@@ -161,41 +178,43 @@ def _teacher_rows(runs, truth):
 @pytest.mark.django_db
 def test_planted_teacher_deficits(demo):
     """Recall and precision over the planted teacher × content element pairs, one pair per year it was
-    planted in (truth.json: teacher, codifier, element, the assessments; 14 pairs).
+    planted in (truth.json: teacher, codifier, element, the assessments with the element's tasks; 14 pairs).
 
     * stored: a teacher-level ProblemField row of that teacher, element and year exists (flagged by the
       statistical rule or insufficient by the federal one);
-    * statistical recall: the share of planted pairs with a flagged row;
+    * recall: the share of planted pairs with a flagged row;
     * precision: among flagged teacher-level content-element rows of the planted codifiers (the same
-      subjects and grades: vpr-ma-7, vpr-ru-6, vpr-ru-4), the share that are planted pairs;
-    * precision by task set: the same, but a flagged element checked by exactly the planted element's tasks
-      (the same teacher and work) counts as the planted finding: in vpr-ru-6 elements 8.1 and 8.2 are both
-      checked by tasks 14.1 and 14.2 only, so no rule on results can tell them apart.
+      subjects and grades: vpr-ma-7, vpr-ru-6, vpr-ru-4), the share that are planted findings. A planted
+      finding is a planted pair, or an element of the same teacher and work whose every task is one of the
+      planted element's tasks: the generator makes those tasks harder, so the data hold the deficit on that
+      element as well and no rule on results can tell it apart (in vpr-ru-6 elements 8.1 and 8.2 are both
+      checked by tasks 14.1 and 14.2 only). An element sharing only some tasks with the planted one is not
+      a planted finding: the method must see that its own tasks are fine (the shared-task review).
 
-    Measured with the specific-gap rule (expected rate from the teacher's result on the other tasks of the
-    work, empirical null, Benjamini–Hochberg q = 0.05 per level): this demo (seed 11, 8 schools) recall
-    14/14, precision 14/17 = 0.82, by task set 17/17 = 1.00; the full demo (seed 2026, 30 schools) recall
-    14/14, precision 14/18 = 0.78, by task set 17/18 = 0.94 (docs/methods.md, «Проблемные поля: из данных в
-    решения»). The earlier rule (empirical Bayes against the region) gave 12/14 and 12/137 here.
+    Measured (docs/methods.md, «Проблемные поля: из данных в решения»): seed 11, 8 schools: recall 14/14,
+    precision 17/17; seed 123: recall 14/14, precision 17/18 (the other: T0415 on vpr-ma-7 element 3 in
+    2024, 2 of 20 pupils solved its one task, not planted).
     """
     truth = demo["truth"]
     planted = _planted(truth)
+    harder = _planted_tasks(truth)
     rows = _teacher_rows(demo["runs"], truth)
     stored = {r[:4] for r in rows}
     flagged = [r for r in rows if r[4]]
-    planted_tasks = {(r[0], r[1], r[3], tuple(r[6])) for r in rows if r[:4] in planted}
+
+    def planted_finding(row) -> bool:
+        teacher, codifier, _element, year, _flag, _verdict, tasks = row
+        return row[:4] in planted or set(tasks) <= harder.get((teacher, codifier, year), set())
+
     recall_stored = len(planted & stored) / len(planted)
     recall = len(planted & {r[:4] for r in flagged}) / len(planted)
-    precision = sum(r[:4] in planted for r in flagged) / len(flagged) if flagged else 0.0
-    by_tasks = (sum((r[0], r[1], r[3], tuple(r[6])) in planted_tasks for r in flagged) / len(flagged)
-                if flagged else 0.0)
-    print(f"planted={len(planted)} stored_recall={recall_stored:.2f} recall={recall:.2f} "
-          f"precision={precision:.2f} precision_by_tasks={by_tasks:.2f} flagged={len(flagged)}")
+    precision = sum(planted_finding(r) for r in flagged) / len(flagged) if flagged else 0.0
+    print(f"seed={demo['seed']} planted={len(planted)} stored_recall={recall_stored:.2f} recall={recall:.2f} "
+          f"precision={precision:.2f} flagged={len(flagged)}")
     assert len(planted) >= 12
-    assert recall_stored >= 0.9 and recall >= 0.9
-    assert by_tasks >= 0.9
-    # element by element the target is missed only by the elements that share all their tasks
-    assert precision >= 0.75
+    assert recall_stored >= 0.9
+    assert recall >= 0.9
+    assert precision >= 0.9
     for row in rows:
         if row[:4] in planted:
             # vpr-ru-6 gives no task levels: the federal rule cannot be applied there

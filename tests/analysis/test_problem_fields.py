@@ -248,3 +248,40 @@ def test_weak_group_is_not_a_problem_field_of_every_element():
     assert flagged == {(0, 5)}
     weak = next(r for r in results if r.group == 0 and r.field == 5)
     assert "ожидалась решаемость" in weak.explanation and weak.specific_gap < -0.2
+
+
+def test_shared_task_review_hand_worked():
+    """A (tasks 1, 2, 3) is the strongest; B shares task 1 with it and is tested again on task 4 alone,
+    where it is fine (p = 0.5 > the cutoff 0.01): withdrawn; C's tasks are all A's: it cannot be told
+    apart from A and stays; D shares nothing and stays; E shares task 1 but is still low on task 6
+    (p = 0.001 ≤ 0.01) and stays."""
+    from metodist.analysis.problem_fields import shared_task_review
+
+    candidates = [("B", 1e-4, [1, 4]), ("A", 1e-10, [1, 2, 3]), ("C", 1e-3, [1, 2]), ("D", 1e-2, [5]),
+                  ("E", 1e-3, [1, 6])]
+    asked = []
+
+    def part_p(key, tasks):
+        asked.append((key, set(tasks)))
+        return {"B": 0.5, "E": 0.001}[key]
+
+    assert shared_task_review(candidates, part_p, 0.01) == {"A", "C", "D", "E"}
+    assert sorted(asked, key=lambda a: a[0]) == [("B", {4}), ("E", {6})]
+
+
+def test_part_p_value_is_the_decision_test_on_the_part():
+    """part_p_value on a whole field equals decide_columns' p-value of that field (one row, the theoretical
+    null N(0, 1): with under 200 rows the empirical null is not estimated)."""
+    from metodist.analysis.problem_fields import decide_columns, part_p_value
+
+    decided = decide_columns(strata=[0], levels=[0], points=[30], possible=[80], pupils=[20], tasks=[4],
+                             reference=[0.6], overall=[0.55], reference_overall=[0.62], weight=[1.0])
+    assert decided["null_centre"][0] == 0.0 and decided["null_spread"][0] == 1.0
+    p = part_p_value(30, 80, 20, 4, 0.6, 0.55, 0.62, 0.0, 1.0)
+    assert p == pytest.approx(decided["p_value"][0], rel=1e-12)
+    # by hand: n_eff = 20·4/(1 + 3·0.2) = 50; x = 0.375·50 = 18.75; e = logit⁻¹(logit .6 + logit .55 − logit .62)
+    e = 1 / (1 + np.exp(-(np.log(0.6 / 0.4) + np.log(0.55 / 0.45) - np.log(0.62 / 0.38))))
+    r0 = e - 0.05
+    z = (18.75 + 0.5 - 50 * r0) / np.sqrt(50 * r0 * (1 - r0))
+    from scipy.stats import norm
+    assert p == pytest.approx(norm.cdf(z), rel=1e-12)
