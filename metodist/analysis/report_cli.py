@@ -48,6 +48,11 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}".replace(".", ",")
 
 
+def _count(value: int | None) -> str:
+    """A count; «—» when it is not known (a level known only from published percentages)."""
+    return "—" if value is None else str(value)
+
+
 def print_report(report, console=None) -> None:
     """The four reports as tables, as the federal system lays them out."""
     from django.utils.translation import gettext as _
@@ -64,8 +69,14 @@ def print_report(report, console=None) -> None:
         marks.add_column(header, justify="left" if header == _("Организация") else "right")
     for level in levels:
         pct = level.marks_pct
-        marks.add_row(level.name, str(level.participants), *(_pct(pct[m]) for m in (2, 3, 4, 5)),
+        marks.add_row(level.name, _count(level.participants), *(_pct(pct[m]) for m in (2, 3, 4, 5)),
                       _pct(level.success_pct), _pct(level.quality_pct))
+    national = report.national
+    if national is not None:
+        marks.caption = _("«{name}» — цифры, опубликованные в ФИС ОКО (файл {file}{date}).").format(
+            name=national.name, file=national.source_file or "—",
+            date=_(", дата отчёта {date}").format(date=".".join(reversed(national.report_date.split("-"))))
+            if national.report_date else "")
     console.print(marks)
 
     own = report.own
@@ -100,9 +111,9 @@ def print_report(report, console=None) -> None:
         journal.add_column(header, justify="right")
     for level in levels:
         pct = level.journal_pct
-        journal.add_row(level.name, *(f"{level.journal[k]} ({_pct(pct[k])} %)" for k in ("lower", "confirmed",
-                                                                                           "higher")),
-                        str(level.compared))
+        journal.add_row(level.name, *(f"{_count(level.journal[k])} ({_pct(pct[k])} %)" for k in ("lower", "confirmed",
+                                                                                                   "higher")),
+                        _count(level.compared))
     console.print(journal)
 
     if report.not_taught:
@@ -114,6 +125,12 @@ def print_report(report, console=None) -> None:
         console.print(taught)
     else:
         console.print(_("Отметок «не пройд.» в работах нет."))
+
+    notes = report.published_notes()
+    if notes:
+        console.print(f"[bold]{_('Сверка с опубликованными данными ФИС ОКО')}[/bold]")
+        for note in notes:
+            console.print(f"• {note}", markup=False)
 
 
 @report_app.command("trend")
@@ -219,31 +236,69 @@ def cohort(
         console.print(table)
 
 
-@report_app.command("school")
-def school_command(
-    code: Annotated[str, typer.Argument(help="Код школы, например edu203389.")],
-    assessment: Annotated[str, typer.Option("--assessment", help="Код работы, например vpr-2026-ru-4.")],
-    fmt: Annotated[str, typer.Option("--format", help="Формат документа: docx или xlsx.")] = "docx",
-    output: Annotated[str | None, typer.Option("-o", "--output", help="Куда сохранить файл.")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="Где считать: default (база данных) или duckdb.")] = "default",
-) -> None:
-    """Аналитическая справка школы по результатам работы: DOCX для подписи или XLSX с таблицами."""
-    from metodist.bootstrap import ensure_database
-
-    ensure_database()
+def _document(make, code: str, assessment: str | None, year: int | None, fmt: str, output: str | None,
+              engine: str) -> None:
+    """Check the options, make the document, exit 2 for bad options and 1 for what cannot be reported."""
     from django.utils.translation import gettext as _
 
+    from metodist.analysis.engine import ENGINES
     from metodist.analysis.standard_reports import ReportError
-    from metodist.documents.school_report import school_report_docx, school_report_xlsx
 
     if fmt not in ("docx", "xlsx"):
         typer.echo(_("Неизвестный формат «{name}». Возможные: docx, xlsx.").format(name=fmt), err=True)
         raise typer.Exit(2)
-    path = output or f"{code}-{assessment}.{fmt}"
-    make = school_report_docx if fmt == "docx" else school_report_xlsx
+    if engine not in ENGINES:
+        typer.echo(_("Неизвестный способ расчёта «{name}». Возможные: {names}.").format(
+            name=engine, names=", ".join(ENGINES)), err=True)
+        raise typer.Exit(2)
+    if assessment is None and year is None:
+        typer.echo(_("Укажите работу (--assessment) или учебный год (--year)."), err=True)
+        raise typer.Exit(2)
+    path = output or f"{code}-{assessment or year}.{fmt}"
     try:
-        make(code, assessment, path, engine=engine)
+        make[fmt](code, assessment, path, year=year, engine=engine)
     except ReportError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     typer.echo(_("Справка сохранена в файл {path}.").format(path=path))
+
+
+ASSESSMENT_HELP = "Код работы, например vpr-2026-ru-4."
+YEAR_HELP = "Учебный год по первому году: 2025 — это 2025/2026; без --assessment — все работы этого года."
+
+
+@report_app.command("school")
+def school_command(
+    code: Annotated[str, typer.Argument(help="Код школы, например edu203389.")],
+    assessment: Annotated[str | None, typer.Option("--assessment", help=ASSESSMENT_HELP)] = None,
+    year: Annotated[int | None, typer.Option("--year", help=YEAR_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Формат документа: docx или xlsx.")] = "docx",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Куда сохранить файл.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="Где считать: default (база данных) или duckdb.")] = "default",
+) -> None:
+    """Аналитическая справка школы по результатам работы или учебного года: DOCX для подписи или XLSX."""
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+    from metodist.documents.school_report import school_report_docx, school_report_xlsx
+
+    _document({"docx": school_report_docx, "xlsx": school_report_xlsx}, code, assessment, year, fmt, output, engine)
+
+
+@report_app.command("municipality")
+def municipality_command(
+    code: Annotated[str, typer.Argument(help="Код муниципалитета, например demo-m01.")],
+    assessment: Annotated[str | None, typer.Option("--assessment", help=ASSESSMENT_HELP)] = None,
+    year: Annotated[int | None, typer.Option("--year", help=YEAR_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Формат документа: docx или xlsx.")] = "docx",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Куда сохранить файл.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="Где считать: default (база данных) или duckdb.")] = "default",
+) -> None:
+    """Аналитическая справка муниципалитета: результаты школ, проблемные поля, объективность, рекомендации."""
+    from metodist.bootstrap import ensure_database
+
+    ensure_database()
+    from metodist.documents.municipality_report import municipality_report_docx, municipality_report_xlsx
+
+    _document({"docx": municipality_report_docx, "xlsx": municipality_report_xlsx}, code, assessment, year, fmt,
+              output, engine)

@@ -39,6 +39,7 @@ FORMATS = {
     "attestation": "attestation",
     "olympiad": "olympiad",
     "spec": "spec_xlsx",
+    "federal-report": "federal_report",
 }
 RESULT_FORMATS = {"vpr-form", "vpr-regional", "exam-protocol", "long"}
 

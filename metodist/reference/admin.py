@@ -48,3 +48,13 @@ class SkillAdmin(admin.ModelAdmin):
 @admin.register(models.GradeScale)
 class GradeScaleAdmin(admin.ModelAdmin):
     list_display = ["assessment", "kind", "thresholds"]
+
+
+@admin.register(models.PublishedResult)
+class PublishedResultAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "level", "group_name", "organisation_code", "schools_count", "participants",
+                    "report_date", "source_file"]
+    list_filter = ["level", "assessment__programme", "assessment__year"]
+    search_fields = ["assessment__code", "group_name", "organisation_code"]
+    raw_id_fields = ["organisation", "upload"]
+    readonly_fields = ["key", "updated_at"]

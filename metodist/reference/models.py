@@ -200,3 +200,88 @@ def convert_score(kind: str, thresholds, primary: int) -> int | None:
         if primary >= minimum:
             mark = max(mark, value)
     return mark
+
+
+class PublishedLevel(models.TextChoices):
+    """The levels of a federal standard report's rows («Группы участников»)."""
+
+    NATIONAL = "national", _("Вся выборка (Россия)")
+    REGION = "region", _("Регион")
+    MUNICIPALITY = "municipality", _("Муниципалитет")
+    SCHOOL = "school", _("Образовательная организация")
+
+
+class PublishedResult(models.Model):
+    """Figures of one level as the federal system (ФИС ОКО) published them in its standard reports: the
+    national reference («Вся выборка») and the region, municipality and school rows of the same reports.
+
+    One row per assessment, level and organisation (its code as printed, else its name); each report
+    fills its part (marks, journal comparison, task completion, score distribution), and importing a
+    report again replaces that part. Percentages are stored as printed (two decimals)."""
+
+    assessment = models.ForeignKey(
+        Assessment, models.CASCADE, related_name="published_results", verbose_name=_("работа")
+    )
+    level = models.CharField(_("уровень"), max_length=16, choices=PublishedLevel.choices)
+    group_name = models.CharField(_("группа участников (как в отчёте)"), max_length=500)
+    key = models.CharField(
+        _("ключ строки"), max_length=500, editable=False,
+        help_text=_("Код организации из отчёта, а если его нет — название группы."),
+    )
+    organisation_code = models.CharField(_("код организации в отчёте"), max_length=64, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, models.SET_NULL, null=True, blank=True, related_name="published_results",
+        verbose_name=_("организация"), help_text=_("Организация реестра, если она найдена по коду или названию."),
+    )
+    schools_count = models.PositiveIntegerField(_("количество ОО"), null=True, blank=True)
+    participants = models.PositiveIntegerField(_("количество участников"), null=True, blank=True)
+    marks_pct = models.JSONField(
+        _("доли отметок, %"), null=True, blank=True, help_text=_("{\"2\": 5.06, \"3\": 32.92, \"4\": 44.33, \"5\": 17.69}"),
+    )
+    journal = models.JSONField(
+        _("сравнение с отметками по журналу"), null=True, blank=True,
+        help_text=_("Всего сравнено, число и доля понизивших, подтвердивших и повысивших отметку."),
+    )
+    solve_rate_pct = models.JSONField(
+        _("выполнение заданий, %"), null=True, blank=True, help_text=_("Номер задания → процент выполнения."),
+    )
+    score_distribution_pct = models.JSONField(
+        _("распределение первичных баллов, %"), null=True, blank=True,
+        help_text=_("Первичный балл → доля участников, %."),
+    )
+    report_date = models.DateField(_("дата в отчёте"), null=True, blank=True)
+    upload = models.ForeignKey(
+        "collection.Upload", models.SET_NULL, null=True, blank=True, related_name="published_results",
+        verbose_name=_("загрузка"),
+    )
+    source_file = models.CharField(_("файл"), max_length=500, blank=True)
+    sources = models.JSONField(
+        _("файлы по частям отчёта"), default=dict, blank=True,
+        help_text=_("Часть (marks, journal, tasks, scores) → файл, из которого она загружена."),
+    )
+    updated_at = models.DateTimeField(_("обновлено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("опубликованный результат ФИС ОКО")
+        verbose_name_plural = _("опубликованные результаты ФИС ОКО")
+        ordering = ["assessment", "level", "group_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "level", "key"], name="published_result_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment.code}: {self.group_name}"
+
+    @property
+    def success_pct(self) -> float | None:
+        """Share of marks 3, 4 and 5 as the sum of the printed shares."""
+        if not self.marks_pct or any(self.marks_pct.get(str(m)) is None for m in (3, 4, 5)):
+            return None
+        return sum(float(self.marks_pct[str(m)]) for m in (3, 4, 5))
+
+    @property
+    def quality_pct(self) -> float | None:
+        """Share of marks 4 and 5 as the sum of the printed shares."""
+        if not self.marks_pct or any(self.marks_pct.get(str(m)) is None for m in (4, 5)):
+            return None
+        return sum(float(self.marks_pct[str(m)]) for m in (4, 5))
