@@ -9,28 +9,33 @@ from __future__ import annotations
 
 import datetime
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from metodist.analysis.standard_reports import ReportError, StandardReport, standard_report
+from metodist.documents.common import (
+    Table,
+    Workbook,
+    academic_year,
+    add_centered,
+    add_numbered,
+    add_table,
+    latest_run,
+    new_document,
+    number,
+    orientation,
+    percent,
+    resolve_assessments,
+)
+
+__all__ = ["SchoolReport", "Table", "build_school_report", "build_school_reports", "number", "percent",
+           "school_report_docx", "school_report_xlsx"]
 
 LOW_SOLVE_RATE = 50.0  # a task below this share is named in the conclusions as weakly done
 LOWEST_TASKS = 3
-
-
-@dataclass
-class Table:
-    """One table of the report: `pct` holds the indexes of the columns that are percentages."""
-
-    title: str
-    sheet: str
-    headers: list[str]
-    rows: list[list]
-    pct: set[int] = field(default_factory=set)
-    widths: list[int] = field(default_factory=list)  # characters, for XLSX
 
 
 @dataclass
@@ -49,22 +54,6 @@ class SchoolReport:
     conclusions: list[str]
     recommendations: list[str]
     problem_note: str
-
-
-# --- numbers in Russian typography -----------------------------------------------------------------
-
-def number(value: float | None, digits: int = 1) -> str:
-    """87.0 → «87», 87.46 → «87,5», None → «—»."""
-    if value is None:
-        return "—"
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",").replace("-", "−")
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{number(value)}\u00a0%"
 
 
 # --- building ----------------------------------------------------------------------------------------
@@ -103,7 +92,7 @@ def build_school_report(school_code: str, assessment_code: str, *, engine: str =
     run, fields = _problem_fields(school, assessment)
     if run is None:
         note = _("Анализ результатов за {year} учебный год ещё не выполнялся, поэтому проблемные поля классов "
-                 "и учителей в справку не вошли.").format(year=f"{assessment.year - 1}/{assessment.year}")
+                 "и учителей в справку не вошли.").format(year=academic_year(assessment.year - 1))
     elif not fields:
         note = _("По данным анализа от {date} проблемных полей у классов и учителей школы по этой работе не "
                  "выявлено.").format(date=run.finished_at.strftime("%d.%m.%Y"))
@@ -122,14 +111,28 @@ def build_school_report(school_code: str, assessment_code: str, *, engine: str =
     )
 
 
+def build_school_reports(school_code: str, assessment_code: str | None = None, *, year: int | None = None,
+                         engine: str = "default", date: datetime.date | None = None) -> list[SchoolReport]:
+    """One report per assessment: the one named, or every assessment of the academic year `year` (its first
+    calendar year: 2025 for 2025/2026) the school wrote. Raises ReportError (Russian message)."""
+    from metodist.core.models import Organisation, OrganisationKind
+
+    school = Organisation.objects.filter(code=school_code).first()
+    if school is None:
+        raise ReportError(_("Организация с кодом «{code}» не найдена.").format(code=school_code))
+    if school.kind != OrganisationKind.SCHOOL:
+        raise ReportError(_("Организация «{name}» ({code}) не школа: справка по школе строится только для "
+                            "школы.").format(name=school.short_name, code=school_code))
+    found = resolve_assessments(school, assessment_code, year)
+    return [build_school_report(school_code, a.code, engine=engine, date=date) for a in found]
+
+
 def _problem_fields(school, assessment):
     """The latest finished analysis of the assessment's academic year whose scope holds the school, and
     its flagged problem fields of the school's classes and teachers."""
-    from metodist.analysis.models import AnalysisRun, GroupLevel, ProblemField, RunStatus
+    from metodist.analysis.models import GroupLevel, ProblemField
 
-    runs = (AnalysisRun.objects.filter(status=RunStatus.DONE, academic_year__start_year=assessment.year - 1)
-            .select_related("scope").order_by("-finished_at", "-pk"))
-    run = next((r for r in runs if school.path.startswith(r.scope.path)), None)
+    run = latest_run(school, assessment.year - 1)
     if run is None:
         return None, []
     fields = list(
@@ -198,7 +201,7 @@ def tables(report: StandardReport, fields: list) -> list[Table]:
         _("Выполнение заданий"), _("Задания"),
         [_("Задание"), _("Макс. балл"), _("Элементы содержания (КЭС)"),
          *(_("{name}, %").format(name=level.name) for level in levels)],
-        task_rows, pct=set(range(3, 3 + len(levels))), widths=[9, 10, 50, *([14] * len(levels))],
+        task_rows, pct=set(range(3, 3 + len(levels))), widths=[11, 9, 25, *([20] * len(levels))], font=8,
     )
 
     journal_rows = []
@@ -212,7 +215,9 @@ def tables(report: StandardReport, fields: list) -> list[Table]:
          _("Повысили, чел."), _("Повысили, %"), _("Всего")],
         journal_rows, pct={2, 4, 6}, widths=[36, 12, 12, 14, 14, 12, 12, 10],
     )
-    result = [marks, scores, tasks_table, journal]
+    result = [marks, scores, tasks_table]
+    if report.own.compared:
+        result.append(journal)
     if fields:
         result.append(Table(
             _("Проблемные поля классов и учителей"), _("Проблемные поля"),
@@ -261,8 +266,11 @@ def conclusions(report: StandardReport, phrases: list[str]) -> list[str]:
         "Работу «{title}» писал {n} обучающийся школы.",
         "Работу «{title}» писали {n} обучающихся школы.", own.participants,
     ).format(title=report.assessment_title, n=own.participants)]
-    result.append(_("Отметку «5» получили {p5}, «4» — {p4}, «3» — {p3}, «2» — {p2} участников.").format(
-        **{f"p{m}": percent(own.marks_pct[m]) for m in MARKS_DESC}))
+    if own.with_mark:
+        result.append(_("Отметку «5» получили {p5}, «4» — {p4}, «3» — {p3}, «2» — {p2} участников.").format(
+            **{f"p{m}": percent(own.marks_pct[m]) for m in MARKS_DESC}))
+    else:
+        result.append(_("Отметок за эту работу в данных нет, поэтому результаты сравниваются по первичному баллу."))
     for what, attr in ((_("Успеваемость"), "success_pct"), (_("Качество знаний"), "quality_pct")):
         for parent, phrase in list(zip(report.parents, phrases, strict=True))[:2]:
             sentence = _compare_sentence(what, getattr(own, attr), getattr(parent, attr), phrase)
@@ -343,90 +351,67 @@ def recommendations(report: StandardReport, fields: list) -> list[str]:
 
 # --- DOCX -------------------------------------------------------------------------------------------
 
-def _cell_text(value, is_pct: bool) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return number(value)
-    return str(value)
-
-
-def school_report_docx(school_code: str, assessment_code: str, path, *, engine: str = "default",
-                       date: datetime.date | None = None) -> Path:
-    """The report as a DOCX file at `path`; returns the path."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
+def _docx_section(doc, data: SchoolReport, prefix: str) -> None:
+    """One assessment's part of the document; headings numbered after `prefix` («», «2.»)."""
+    from docx.shared import Cm
 
     from metodist.documents.charts import marks_distribution_spec, task_completion_spec, to_png
 
-    data = build_school_report(school_code, assessment_code, engine=engine, date=date)
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Liberation Serif"
-    style.font.size = Pt(12)
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(2))
-    section.top_margin = section.bottom_margin = Cm(1.5)
-
-    for text, bold in ((data.school_full_name, True), (_("Аналитическая справка"), True),
-                       (_("по результатам работы «{title}»").format(title=data.assessment_title), False),
-                       (data.date.strftime("%d.%m.%Y"), False)):
-        paragraph = doc.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run(text)
-        run.bold = bold
-        if text == _("Аналитическая справка"):
-            run.font.size = Pt(16)
-    doc.add_paragraph(_("Организация: {name} (код {code}). Работа: {title} (код {work}).").format(
-        name=data.school_name, code=data.school_code, title=data.assessment_title, work=data.assessment_code))
-
-    doc.add_heading(_("1. Выводы"), level=2)
+    doc.add_heading(_("{prefix}1. Выводы").format(prefix=prefix), level=2)
     for sentence in data.conclusions:
         doc.add_paragraph(sentence, style="List Bullet")
-
     for number_, table in enumerate(data.tables, start=2):
-        doc.add_heading(f"{number_}. {table.title}", level=2)
-        grid = doc.add_table(rows=1, cols=len(table.headers))
-        grid.style = "Table Grid"
-        grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-        grid.autofit = True
-        for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
-            cell.text = ""
-            run = cell.paragraphs[0].add_run(header)
-            run.bold = True
-            run.font.size = Pt(9)
-        for row in table.rows:
-            cells = grid.add_row().cells
-            for i, (cell, value) in enumerate(zip(cells, row, strict=True)):
-                cell.text = ""
-                paragraph = cell.paragraphs[0]
-                paragraph.add_run(_cell_text(value, i in table.pct)).font.size = Pt(9)
-                if isinstance(value, int | float):
-                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        if number_ == 2:
+        orientation(doc, table.wide)
+        doc.add_heading(f"{prefix}{number_}. {table.title}", level=2)
+        add_table(doc, table)
+        if number_ == 2 and data.standard.own.with_mark:
             doc.add_picture(io.BytesIO(to_png(marks_distribution_spec(data.standard))), width=Cm(16))
         if number_ == 4:
             doc.add_picture(io.BytesIO(to_png(task_completion_spec(data.standard))), width=Cm(17))
         if number_ == 3 and not data.standard.thresholds:
             doc.add_paragraph(_("Шкала перевода баллов в отметки для этой работы не загружена."))
-
-    doc.add_heading(_("{n}. Проблемные поля классов и учителей").format(n=len(data.tables) + 2), level=2)
+    orientation(doc, False)
+    doc.add_heading(_("{prefix}{n}. Проблемные поля классов и учителей").format(
+        prefix=prefix, n=len(data.tables) + 2), level=2)
     doc.add_paragraph(data.problem_note)
-    if data.problem_fields:
-        for pf in data.problem_fields:
-            if pf.explanation:
-                doc.add_paragraph(f"{_group_name(pf)}, {_field_name(pf)}: {pf.explanation}", style="List Bullet")
+    for pf in data.problem_fields:
+        if pf.explanation:
+            doc.add_paragraph(f"{_group_name(pf)}, {_field_name(pf)}: {pf.explanation}", style="List Bullet")
+    doc.add_heading(_("{prefix}{n}. Рекомендации").format(prefix=prefix, n=len(data.tables) + 3), level=2)
+    add_numbered(doc, data.recommendations)
 
-    doc.add_heading(_("{n}. Рекомендации").format(n=len(data.tables) + 3), level=2)
-    for sentence in data.recommendations:
-        doc.add_paragraph(sentence, style="List Number")
 
+def school_report_docx(school_code: str, assessment_code: str | None, path, *, year: int | None = None,
+                       engine: str = "default", date: datetime.date | None = None) -> Path:
+    """The report as a DOCX file at `path`: of one assessment, or with `year` and no assessment of every
+    assessment of that academic year the school wrote, a part each; returns the path."""
+    reports = build_school_reports(school_code, assessment_code, year=year, engine=engine, date=date)
+    first = reports[0]
+    doc = new_document()
+    add_centered(doc, first.school_full_name, bold=True)
+    add_centered(doc, _("Аналитическая справка"), bold=True, size=16)
+    if len(reports) == 1:
+        add_centered(doc, _("по результатам работы «{title}»").format(title=first.assessment_title))
+    else:
+        add_centered(doc, _("по результатам оценочных процедур {year} учебного года").format(
+            year=academic_year(year)))
+    add_centered(doc, first.date.strftime("%d.%m.%Y"))
+    if len(reports) == 1:
+        doc.add_paragraph(_("Организация: {name} (код {code}). Работа: {title} (код {work}).").format(
+            name=first.school_name, code=first.school_code, title=first.assessment_title,
+            work=first.assessment_code))
+        _docx_section(doc, first, "")
+    else:
+        doc.add_paragraph(ngettext(
+            "Организация: {name} (код {code}). В справку вошла {n} работа {year} учебного года: {works}.",
+            "Организация: {name} (код {code}). В справку вошли {n} работы {year} учебного года: {works}.",
+            len(reports)).format(name=first.school_name, code=first.school_code, n=len(reports),
+                                 year=academic_year(year), works="; ".join(r.assessment_title for r in reports)))
+        for part, data in enumerate(reports, start=1):
+            orientation(doc, False)
+            doc.add_heading(_("{n}. {title}").format(n=part, title=data.assessment_title), level=1)
+            _docx_section(doc, data, f"{part}.")
+    orientation(doc, False)
     doc.add_paragraph()
     doc.add_paragraph(_("Заместитель директора ____________________ / ____________________ /"))
     path = Path(path)
@@ -436,46 +421,28 @@ def school_report_docx(school_code: str, assessment_code: str, path, *, engine: 
 
 # --- XLSX -------------------------------------------------------------------------------------------
 
-def school_report_xlsx(school_code: str, assessment_code: str, path, *, engine: str = "default",
-                       date: datetime.date | None = None) -> Path:
+def school_report_xlsx(school_code: str, assessment_code: str | None, path, *, year: int | None = None,
+                       engine: str = "default", date: datetime.date | None = None) -> Path:
     """The report's tables as an XLSX file at `path`, one sheet each (frozen header row, 0.0 for %),
-    and a first sheet with the conclusions and recommendations; returns the path."""
-    import xlsxwriter
-
-    data = build_school_report(school_code, assessment_code, engine=engine, date=date)
+    and a first sheet with the conclusions and recommendations; with several assessments (`year`) the
+    sheets of each are prefixed with its number; returns the path."""
+    reports = build_school_reports(school_code, assessment_code, year=year, engine=engine, date=date)
     path = Path(path)
-    workbook = xlsxwriter.Workbook(str(path))
-    bold = workbook.add_format({"bold": True})
-    header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1,
-                                  "bg_color": "#E8EEF4"})
-    pct = workbook.add_format({"num_format": "0.0"})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-
-    summary = workbook.add_worksheet(_("Справка"))
-    summary.set_column(0, 0, 120, wrap)
-    lines = [(data.school_full_name, bold), (_("Аналитическая справка по результатам работы «{title}»").format(
-        title=data.assessment_title), bold), (data.date.strftime("%d.%m.%Y"), None), ("", None),
-        (_("Выводы"), bold), *((s, wrap) for s in data.conclusions), ("", None),
-        (_("Проблемные поля классов и учителей"), bold), (data.problem_note, wrap), ("", None),
-        (_("Рекомендации"), bold), *((s, wrap) for s in data.recommendations)]
-    for r, (text, fmt) in enumerate(lines):
-        summary.write_string(r, 0, text, fmt) if fmt else summary.write_string(r, 0, text)
-
-    for table in data.tables:
-        sheet = workbook.add_worksheet(table.sheet[:31])
-        for c, text in enumerate(table.headers):
-            sheet.write_string(0, c, text, header)
-        for r, row in enumerate(table.rows, start=1):
-            for c, value in enumerate(row):
-                if value is None or value == "":
-                    continue
-                if isinstance(value, int | float):
-                    sheet.write_number(r, c, value, pct if c in table.pct else None)
-                else:
-                    sheet.write_string(r, c, str(value), wrap if len(str(value)) > 40 else None)
-        for c, width in enumerate(table.widths or [14] * len(table.headers)):
-            sheet.set_column(c, c, width)
-        sheet.set_row(0, 45)
-        sheet.freeze_panes(1, 0)
-    workbook.close()
+    book = Workbook(path)
+    first = reports[0]
+    lines: list[tuple[str, str | None]] = [(first.school_full_name, "bold")]
+    if len(reports) > 1:
+        lines.append((_("Аналитическая справка по результатам оценочных процедур {year} учебного года").format(
+            year=academic_year(year)), "bold"))
+    lines.append((first.date.strftime("%d.%m.%Y"), None))
+    for data in reports:
+        lines += [("", None), (_("Аналитическая справка по результатам работы «{title}»").format(
+            title=data.assessment_title), "bold"), (_("Выводы"), "bold"), *((s, "wrap") for s in data.conclusions),
+            ("", None), (_("Проблемные поля классов и учителей"), "bold"), (data.problem_note, "wrap"), ("", None),
+            (_("Рекомендации"), "bold"), *((s, "wrap") for s in data.recommendations)]
+    book.text_sheet(_("Справка"), lines)
+    for part, data in enumerate(reports, start=1):
+        for table in data.tables:
+            book.table_sheet(table, table.sheet if len(reports) == 1 else f"{part}. {table.sheet}")
+    book.close()
     return path

@@ -153,6 +153,31 @@ def test_command(ru4, tmp_path):
     assert result.exit_code == 1 and "не найдена" in result.output
 
 
+def test_command_year(ru4, tmp_path):
+    """`--year` alone: every work of the year the school wrote (here the one imported); with `--assessment`
+    the work must be of that year; one of the two must be given."""
+    app = typer.Typer()
+    app.add_typer(report_app, name="report")
+    runner = CliRunner()
+    out = tmp_path / "год.xlsx"
+    result = runner.invoke(app, ["report", "school", SCHOOL, "--year", "2025", "--format", "xlsx", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book["Отметки"]["B2"].value == ru4["n"]
+    result = runner.invoke(app, ["report", "school", SCHOOL, "--assessment", WORK, "--year", "2025", "-o",
+                                 str(tmp_path / "р.docx")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["report", "school", SCHOOL])
+    assert result.exit_code == 2 and "Укажите работу (--assessment) или учебный год (--year)." in result.output
+    result = runner.invoke(app, ["report", "school", SCHOOL, "--assessment", WORK, "--year", "2026"])
+    assert result.exit_code == 1
+    assert ("Работа «ВПР 2026. Русский язык. 4 класс» проводилась в 2025/2026 учебном году, а не в 2026/2027."
+            in result.output)
+    result = runner.invoke(app, ["report", "school", SCHOOL, "--year", "2024"])
+    assert result.exit_code == 1 and "В 2024/2025 учебном году у организации" in result.output
+    assert "нет ни одной работы." in result.output
+
+
 @pytest.mark.parametrize("kind", ["docx", "xlsx"])
 def test_libreoffice_opens_the_document(ru4, tmp_path, kind):
     soffice = shutil.which("soffice")
