@@ -60,6 +60,19 @@ class Upload(models.Model):
         "self", models.SET_NULL, null=True, blank=True, related_name="replaced_by",
         verbose_name=_("заменяет загрузку"),
     )
+    # a file uploaded through the site is imported by a background task (collection.tasks), which
+    # reports here how far it has got; the page polls these two fields
+    progress = models.PositiveSmallIntegerField(_("выполнено, %"), default=0)
+    stage = models.CharField(_("этап"), max_length=255, blank=True)
+    message = models.CharField(_("итог"), max_length=1000, blank=True)
+    stored_file = models.CharField(
+        _("сохранённый файл"), max_length=500, blank=True, help_text=_("Путь относительно каталога загрузок.")
+    )
+    options = models.JSONField(_("параметры загрузки"), default=dict, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="duplicates",
+        verbose_name=_("совпадает с загрузкой"),
+    )
 
     objects = VisibleManager.from_queryset(UploadQuerySet)()
 
