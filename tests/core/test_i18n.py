@@ -23,3 +23,42 @@ def test_russian_plural_forms(count, word):
 def test_russian_is_the_default_language(settings):
     assert settings.LANGUAGE_CODE == "ru"
     assert translation.get_language() in ("ru", None) or translation.get_language().startswith("ru")
+
+
+def test_every_plural_message_has_the_three_russian_forms():
+    """A message with a plural in the Russian catalog needs all three forms (1 ошибка, 2 ошибки, 5 ошибок);
+    a missing one silently falls back to the source's two forms and prints «3 ошибок»."""
+    from pathlib import Path
+
+    import metodist
+
+    catalog = (Path(metodist.__file__).parent / "locale" / "ru" / "LC_MESSAGES" / "django.po").read_text()
+    incomplete = []
+    for entry in catalog.split("\n\n"):
+        if not any(line.startswith("msgid_plural") for line in entry.splitlines()):
+            continue
+        forms: dict[str, str] = {}
+        current = None
+        for line in entry.splitlines():
+            if line.startswith("msgstr["):
+                current = line.split("]")[0]
+                forms[current] = line.split(" ", 1)[1].strip('"')
+            elif line.startswith('"') and current:
+                forms[current] += line.strip('"')
+            else:
+                current = None
+        if "#, fuzzy" in entry or len([f for f in forms.values() if f]) < 3:
+            incomplete.append(entry.splitlines()[-5:])
+    assert not incomplete, incomplete
+
+
+@pytest.mark.parametrize(("count", "text"), [(1, "1 ошибка в файле"), (3, "3 ошибки в файле"), (5, "5 ошибок в файле"),
+                                             (21, "21 ошибка в файле")])
+def test_a_template_plural_reads_right(count, text):
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        "{% load i18n %}{% blocktranslate count n=n %}{{ n }} ошибка в файле{% plural %}{{ n }} ошибок в файле"
+        "{% endblocktranslate %}")
+    with translation.override("ru"):
+        assert template.render({"n": count}) == text
