@@ -1,7 +1,7 @@
 # Metodist: the two commands of the README, plus the benchmarks.
 #   make demo   create .venv when missing, install, load the demo municipality and serve it
 #   make test   the whole suite on SQLite, and again on PostgreSQL when METODIST_TEST_DATABASE_URL is set
-#   make bench  the benchmarks (region-scale import, then the whole analysis of a year)
+#   make bench  the benchmarks (region-scale import, the whole analysis of a year, the pages under load)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,13 +22,15 @@ serve: $(STAMP)
 	$(BIN)/metodist serve
 
 # Debian packages the tests use: LibreOffice opens the DOCX and XLSX we produce, as a user's office
-# suite would; pdftoppm turns its PDF into pictures. Installed when missing and when we may (root + apt).
+# suite would; pdftoppm turns its PDF into pictures; Chromium is the browser the end-to-end tests drive
+# through Playwright (Debian's, never a download). Installed when missing and when we may (root + apt).
 system-deps:
-	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+			|| ! test -x /usr/bin/chromium; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-				libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils >/dev/null; \
-		else echo "LibreOffice/poppler missing and cannot be installed here: document tests will be skipped"; fi; \
+				libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils chromium >/dev/null; \
+		else echo "LibreOffice/poppler/Chromium missing and cannot be installed here: those tests will be skipped"; fi; \
 	fi
 
 test: $(STAMP) system-deps
@@ -49,6 +51,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.import_region
 	$(BIN)/python -m benchmarks.analysis_region
+	$(BIN)/python -m benchmarks.web_region
 
 # Regenerate and compile the Russian catalog (needs GNU gettext: apt-get install gettext).
 messages: $(STAMP)

@@ -118,12 +118,92 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command()
 def serve(
     addr: Annotated[str, typer.Option(help="Адрес и порт.")] = "127.0.0.1:8000",
+    workers: Annotated[int, typer.Option(help="Процессов веб-сервера (по умолчанию: ядер × 2, не больше 8).")] = 0,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Не запускать обработчик фоновых задач (он запущен отдельно).")
+    ] = False,
 ) -> None:
-    """Запустить веб-интерфейс."""
+    """Запустить веб-интерфейс и рядом с ним обработчик фоновых задач (загрузка файлов через сайт)."""
     _ready()
+    import subprocess
+
+    from django.conf import settings
+
+    worker = None
+    if not no_worker and settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        # a child process, so a long import does not hold up the pages; stopped when the site stops
+        import os
+
+        worker = subprocess.Popen([sys.executable, "-c",
+                                   f"from metodist.cli import _task_worker; _task_worker({os.getpid()})"])
+    try:
+        _web_server(addr, workers)
+    finally:
+        if worker is not None:
+            _stop_worker(worker)
+
+
+def _web_server(addr: str, workers: int) -> None:
+    """The site under gunicorn (several processes, each with threads), as production runs it: Django's
+    development server is one process and says it is not for production."""
+    import os
+
+    from gunicorn.app.base import BaseApplication
+
+    from metodist.wsgi import application
+
+    count = workers or min(8, 2 * (os.cpu_count() or 1))
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": addr, "workers": count, "worker_class": "gthread", "threads": 4,
+                               "timeout": 120, "graceful_timeout": 20, "accesslog": None,
+                               "errorlog": "-", "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    typer.echo(f"Metodist: http://{addr}/ ({count} процессов веб-сервера); остановить — Ctrl+C.")
+    # the database connection made while migrating is not shared with the forked workers
+    from django.db import connections
+
+    connections.close_all()
+    Server().run()
+
+
+def _task_worker(parent: int) -> None:
+    """The django-tasks database worker `serve` runs beside the site: takes queued tasks every second, and
+    stops (after the task it is running) when the site's process is gone, even if that one was killed."""
+    _ready()
+    import os
+    import signal
+    import threading
+    import time
+
     from django.core.management import call_command
 
-    call_command("runserver", addr, use_reloader=False)
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    call_command("db_worker", interval=1, reload=False, startup_delay=False, verbosity=0)
+
+
+def _stop_worker(worker, timeout: float = 30) -> None:
+    """Ask the worker to stop (it finishes the task it is running), and kill it if it does not in time:
+    an import killed midway leaves the database as it was."""
+    import subprocess
+
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 @app.command()
@@ -160,7 +240,7 @@ def demo(
         serve(addr=addr)
 
 
-@app.command()
+@app.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 def manage(args: Annotated[list[str], typer.Argument(help="Команда Django и её аргументы.")]) -> None:
     """Команды Django (createsuperuser, dbshell, …) в окружении Metodist."""
     _ready()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(template_name="core/password_change.html"), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(template_name="core/password_change_done.html"), name="password_change_done"),
     path("language/", set_language, name="set_language"),
+    path("health/", views.health, name="health"),
 ]

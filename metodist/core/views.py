@@ -3,7 +3,7 @@ password change are Django's own views with our templates (see `core/urls.py`)."
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -65,3 +65,9 @@ def start(request):
         return home(request)
     return redirect("login")
 
+
+
+def health(request):
+    """«The site answers»: for a load balancer or a monitoring probe, and the baseline of the web benchmark
+    (a request through every middleware that does nothing else)."""
+    return HttpResponse("ok", content_type="text/plain")
