@@ -94,7 +94,7 @@ def wrk_binary() -> str:
 
 def ensure_analysis(env: dict, year: int) -> dict:
     check = ("from metodist.analysis.models import AnalysisRun, RunStatus\n"
-             f"print('RUNS', AnalysisRun.objects.filter(year={year}, status=RunStatus.FINISHED).count())")
+             f"print('RUNS', AnalysisRun.objects.filter(academic_year__start_year={year}, status=RunStatus.DONE).count())")
     out = subprocess.run([METODIST, "manage", "shell", "-c", check], cwd=ROOT, env=env, capture_output=True,
                          text=True, check=True).stdout
     runs = int(re.search(r"RUNS (\d+)", out).group(1))

@@ -21,6 +21,7 @@ from metodist.analysis.api import (
 )
 from metodist.collection.api import UploadViewSet
 from metodist.core.api import OrganisationViewSet, TeacherViewSet
+from metodist.planning.api import RecommendationViewSet, RoadmapViewSet
 from metodist.reference.api import AssessmentViewSet, ContentElementViewSet, SkillViewSet
 
 
@@ -65,6 +66,8 @@ router.register("problem-fields", ProblemFieldViewSet, basename="problem-field")
 router.register("school-statuses", SchoolStatusViewSet, basename="school-status")
 router.register("objectivity", ObjectivityViewSet, basename="objectivity")
 router.register("deficit-profiles", DeficitProfileViewSet, basename="deficit-profile")
+router.register("roadmaps", RoadmapViewSet, basename="roadmap")
+router.register("recommendations", RecommendationViewSet, basename="recommendation")
 
 app_name = "api"
 urlpatterns = [

@@ -16,6 +16,7 @@ import typer
 from metodist.analysis.analyse_cli import analyse_app
 from metodist.analysis.cli import item_stats_command
 from metodist.analysis.report_cli import report_app
+from metodist.planning.cli import plan_app
 
 app = typer.Typer(
     help="Metodist: сбор и анализ результатов оценочных процедур, методическая работа.",
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.command("item-stats")(item_stats_command)
 app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
+app.add_typer(plan_app, name="plan")
 
 
 def _ready() -> None:
@@ -235,6 +237,9 @@ def demo(
                 continue
             run_analysis(year=year)
             typer.echo(_("Анализ {year}/{next} учебного года выполнен.").format(year=year, next=year + 1))
+        from metodist.demo.planning import build_plans
+
+        build_plans(echo=typer.echo)
     typer.echo(summary)
     if not no_serve:
         serve(addr=addr)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "metodist.reference",
     "metodist.collection",
     "metodist.analysis",
+    "metodist.planning",
     "metodist.demo",
     "metodist.documents",
 ]

@@ -6,6 +6,7 @@ urlpatterns = [
     path("collection/", include("metodist.collection.urls")),
     path("reference/", include("metodist.reference.urls")),
     path("analysis/", include("metodist.analysis.urls")),
+    path("planning/", include("metodist.planning.urls")),
     path("api/", include("metodist.api_urls")),
     path("admin/", admin.site.urls),
 ]

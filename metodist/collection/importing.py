@@ -248,10 +248,21 @@ def _import_results(path, sheets, module, format_name, checksum, options, outcom
             upload.organisation = _common_parent([s for s in plan.schools.values() if s is not None])
         outcome.counts.update(counts)
         outcome.upload = loading.finish(upload, status, outcome.counts, parsed.problems, options.acting_user)
+    _announce(outcome.upload, assessment)
     outcome.status = status
     outcome.message = _("Загружено работ: {works}, отсутствовали: {absent}.").format(
         works=outcome.counts["works_imported"], absent=outcome.counts["absent"])
     return outcome
+
+
+def _announce(upload: Upload, assessment: Assessment) -> None:
+    """Tell the other stages that results were committed; a listener's failure never undoes the import
+    (it is logged for the administrator)."""
+    from metodist.collection.signals import results_imported
+
+    for receiver, response in results_imported.send_robust(sender=Upload, upload=upload, assessment=assessment):
+        if isinstance(response, Exception):
+            logger.error("results_imported listener %s failed: %r", receiver, response)
 
 
 def _new_upload(path, checksum, format_name, assessment, school, options) -> Upload:

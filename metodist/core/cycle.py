@@ -23,7 +23,7 @@ STAGES = [
     (1, gettext_lazy("Сбор данных"), "collection:uploads"),
     (2, gettext_lazy("Анализ, выявление проблем"), "analysis:dashboard"),
     (3, gettext_lazy("Изучение передового опыта"), None),
-    (4, gettext_lazy("Дорожные карты и рекомендации"), None),
+    (4, gettext_lazy("Дорожные карты и рекомендации"), "planning:index"),
     (5, gettext_lazy("Методическая помощь"), None),
     (6, gettext_lazy("Мониторинг"), None),
 ]
@@ -73,8 +73,10 @@ def year_label(start_year: int) -> str:
 def _version() -> tuple:
     from metodist.analysis.models import AnalysisRun
     from metodist.collection.models import Upload
+    from metodist.planning.models import Roadmap
 
-    return (Upload.objects.aggregate(m=Max("pk"))["m"], AnalysisRun.objects.aggregate(m=Max("finished_at"))["m"])
+    return (Upload.objects.aggregate(m=Max("pk"))["m"], AnalysisRun.objects.aggregate(m=Max("finished_at"))["m"],
+            Roadmap.objects.aggregate(m=Max("updated_at"))["m"])
 
 
 def stages(organisation: Organisation | None, start_year: int) -> list[Stage]:
@@ -124,7 +126,16 @@ def _figures(organisation: Organisation | None, start_year: int) -> dict:
         if organisation is not None:
             fields = fields.filter(organisation__path__startswith=organisation.path)
         problem_fields = fields.count()
+    from metodist.planning.models import Roadmap, RoadmapStatus
+
+    # the roadmaps drawn from this year's analysis are for the next academic year
+    roadmaps = Roadmap.objects.filter(Q(run__academic_year__start_year=start_year)
+                                      | Q(academic_year__start_year=start_year + 1))
+    if organisation is not None:
+        roadmaps = roadmaps.filter(organisation__path__startswith=organisation.path)
+    planned = roadmaps.aggregate(total=Count("pk"), approved=Count("pk", filter=Q(status=RoadmapStatus.APPROVED)))
     return {
+        "roadmaps": planned["total"], "roadmaps_approved": planned["approved"],
         "works": counted["works"], "assessments": counted["assessments"], "schools": counted["schools"],
         "diagnostics": diagnostics.count(),
         "run_date": run.finished_at.strftime("%d.%m.%Y") if run else None,
@@ -153,4 +164,12 @@ def _describe(number: int, figures: dict) -> tuple[str, str]:
         return "done", ngettext(
             "анализ от {date}: {n} проблемное поле", "анализ от {date}: {n} проблемных полей",
             figures["problem_fields"]).format(date=figures["run_date"], n=figures["problem_fields"])
+    if number == 4:
+        if not figures.get("roadmaps"):
+            if figures["problem_fields"]:
+                return "partial", _("дорожных карт по итогам анализа ещё нет")
+            return "empty", _("дорожных карт нет")
+        return ("done" if figures["roadmaps_approved"] == figures["roadmaps"] else "partial"), ngettext(
+            "{n} дорожная карта, утверждено {k}", "{n} дорожных карт, утверждено {k}", figures["roadmaps"]).format(
+            n=figures["roadmaps"], k=figures["roadmaps_approved"])
     return "unavailable", _("ещё не доступен в Методисте")

@@ -332,3 +332,33 @@ def cohort_spec(groups: list, from_label: str, to_label: str) -> dict:
         title=_("Средний балл той же когорты: первая работа и следующая"), width=WIDTH,
         height=max(HEIGHT // 2, 18 * len(rows)))
     return _named(chart, cohort=values)
+
+
+def indicator_tracks_spec(rows: list[dict], years: list[int]) -> dict:
+    """A roadmap's indicators year by year (`planning.views.indicator_rows`): each indicator a line of its
+    measured values, its target a hollow mark at the roadmap's year, so whether it was reached is seen."""
+    values, targets = [], []
+    for row in rows:
+        indicator = row["indicator"]
+        name = f"{indicator.position}. {indicator.goal[:60]}{'…' if len(indicator.goal) > 60 else ''}"
+        for year, value in zip(years, row["values"], strict=True):
+            if value is not None and value.value is not None:
+                values.append({"i": name, "year": f"{year}/{year + 1}", "pct": round(value.value, 1)})
+        if indicator.target is not None:
+            plan = indicator.roadmap.academic_year.start_year
+            targets.append({"i": name, "year": f"{plan}/{plan + 1}", "pct": indicator.target})
+    order = [f"{y}/{y + 1}" for y in sorted({*years, *(int(t["year"][:4]) for t in targets)})]
+    x = alt.X("year:O", title=_("Учебный год"), sort=order, axis=alt.Axis(labelAngle=0))
+    y = alt.Y("pct:Q", title="%", scale=alt.Scale(domain=[0, 100]))
+    colour = alt.Color("i:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=420))
+    measured = alt.Chart(alt.Data(name="measured")).mark_line(point=True).encode(
+        x=x, y=y, color=colour,
+        tooltip=[alt.Tooltip("i:N", title=_("Показатель")), alt.Tooltip("year:O", title=_("Год")),
+                 alt.Tooltip("pct:Q", title=_("Значение, %"))])
+    target = alt.Chart(alt.Data(name="targets")).mark_point(shape="diamond", size=110, filled=False,
+                                                            strokeWidth=2).encode(
+        x=x, y=y, color=colour,
+        tooltip=[alt.Tooltip("i:N", title=_("Показатель")), alt.Tooltip("pct:Q", title=_("Целевое значение, %"))])
+    chart = (measured + target).properties(
+        title=_("Показатели: измеренные значения и цель (ромб)"), width=WIDTH, height=HEIGHT)
+    return _named(chart, measured=values, targets=targets)
