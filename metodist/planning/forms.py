@@ -66,6 +66,9 @@ class NewRoadmapForm(forms.Form):
 
 
 class ActionForm(forms.ModelForm):
+    evidence_link = forms.URLField(label=_("Подтверждение (ссылка)"), required=False, max_length=1000,
+                                   assume_scheme="https")
+
     class Meta:
         model = RoadmapAction
         fields = ["title", "owner_teacher", "owner_organisation", "owner_text", "start", "due", "status",
@@ -98,7 +101,7 @@ class ActionForm(forms.ModelForm):
 
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Состояние"), choices=ActionStatus.choices)
-    evidence_link = forms.URLField(label=_("Подтверждение (ссылка)"), required=False)
+    evidence_link = forms.URLField(label=_("Подтверждение (ссылка)"), required=False, assume_scheme="https")
 
 
 class TargetForm(forms.Form):
