@@ -19,8 +19,19 @@ from metodist.analysis.api import (
     RunViewSet,
     SchoolStatusViewSet,
 )
+from metodist.assistance.api import (
+    AttendanceViewSet,
+    CourseViewSet,
+    EnrolmentViewSet,
+    EventViewSet,
+    MentorSchoolViewSet,
+    MentorshipViewSet,
+    RequestViewSet,
+    RouteViewSet,
+)
 from metodist.collection.api import UploadViewSet
 from metodist.core.api import OrganisationViewSet, TeacherViewSet
+from metodist.monitoring.api import CycleViewSet, EffectViewSet, ObservationViewSet, TrackViewSet
 from metodist.planning.api import RecommendationViewSet, RoadmapViewSet
 from metodist.reference.api import AssessmentViewSet, ContentElementViewSet, SkillViewSet
 
@@ -68,6 +79,18 @@ router.register("objectivity", ObjectivityViewSet, basename="objectivity")
 router.register("deficit-profiles", DeficitProfileViewSet, basename="deficit-profile")
 router.register("roadmaps", RoadmapViewSet, basename="roadmap")
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
+router.register("courses", CourseViewSet, basename="course")
+router.register("enrolments", EnrolmentViewSet, basename="enrolment")
+router.register("assistance-requests", RequestViewSet, basename="assistance-request")
+router.register("development-routes", RouteViewSet, basename="development-route")
+router.register("mentorships", MentorshipViewSet, basename="mentorship")
+router.register("mentor-schools", MentorSchoolViewSet, basename="mentor-school")
+router.register("events", EventViewSet, basename="event")
+router.register("event-attendance", AttendanceViewSet, basename="event-attendance")
+router.register("indicator-tracks", TrackViewSet, basename="indicator-track")
+router.register("help-effects", EffectViewSet, basename="help-effect")
+router.register("lesson-observations", ObservationViewSet, basename="lesson-observation")
+router.register("cycles", CycleViewSet, basename="cycle")
 
 app_name = "api"
 urlpatterns = [

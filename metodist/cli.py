@@ -16,6 +16,8 @@ import typer
 from metodist.analysis.analyse_cli import analyse_app
 from metodist.analysis.cli import item_stats_command
 from metodist.analysis.report_cli import report_app
+from metodist.assistance.cli import assistance_app
+from metodist.monitoring.cli import monitor_app
 from metodist.planning.cli import plan_app
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app.command("item-stats")(item_stats_command)
 app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(plan_app, name="plan")
+app.add_typer(assistance_app, name="assistance")
+app.add_typer(monitor_app, name="monitor")
 
 
 def _ready() -> None:
@@ -240,6 +244,14 @@ def demo(
         from metodist.demo.planning import build_plans
 
         build_plans(echo=typer.echo)
+        from metodist.demo.assistance import build_assistance
+
+        build_assistance(echo=typer.echo)
+        from django.conf import settings
+
+        from metodist.demo.monitoring import build_monitoring
+
+        build_monitoring(settings.DATA_DIR / "demo" / "truth.json", echo=typer.echo)
     typer.echo(summary)
     if not no_serve:
         serve(addr=addr)

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "metodist.collection",
     "metodist.analysis",
     "metodist.planning",
+    "metodist.assistance",
+    "metodist.monitoring",
     "metodist.demo",
     "metodist.documents",
 ]
@@ -164,4 +166,19 @@ SPECTACULAR_SETTINGS = {
                    "classifications and deficits; upload of files. The same access rules as the pages.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # every app has a «status»: name each set of choices after its model's enum
+    "ENUM_NAME_OVERRIDES": {
+        "RoadmapStatusEnum": "metodist.planning.models.RoadmapStatus",
+        "ActionStatusEnum": "metodist.planning.models.ActionStatus",
+        "RecommendationStatusEnum": "metodist.planning.models.RecommendationStatus",
+        "UploadStatusEnum": "metodist.collection.models.UploadStatus",
+        "RunStatusEnum": "metodist.analysis.models.RunStatus",
+        "OlympiadStatusEnum": "metodist.collection.models.OlympiadStatus",
+        "ScoreStatusEnum": "metodist.collection.models.ScoreStatus",
+        "EnrolmentStatusEnum": "metodist.assistance.models.EnrolmentStatus",
+        "RequestStatusEnum": "metodist.assistance.models.RequestStatus",
+        "RouteStatusEnum": "metodist.assistance.models.RouteStatus",
+        "ItemStatusEnum": "metodist.assistance.models.ItemStatus",
+        "MentoringStatusEnum": "metodist.assistance.models.MentoringStatus",
+    },
 }

@@ -7,6 +7,8 @@ urlpatterns = [
     path("reference/", include("metodist.reference.urls")),
     path("analysis/", include("metodist.analysis.urls")),
     path("planning/", include("metodist.planning.urls")),
+    path("assistance/", include("metodist.assistance.urls")),
+    path("monitoring/", include("metodist.monitoring.urls")),
     path("api/", include("metodist.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -24,8 +24,8 @@ STAGES = [
     (2, gettext_lazy("Анализ, выявление проблем"), "analysis:dashboard"),
     (3, gettext_lazy("Изучение передового опыта"), None),
     (4, gettext_lazy("Дорожные карты и рекомендации"), "planning:index"),
-    (5, gettext_lazy("Методическая помощь"), None),
-    (6, gettext_lazy("Мониторинг"), None),
+    (5, gettext_lazy("Методическая помощь"), "assistance:index"),
+    (6, gettext_lazy("Мониторинг"), "monitoring:index"),
 ]
 
 
@@ -134,13 +134,51 @@ def _figures(organisation: Organisation | None, start_year: int) -> dict:
     if organisation is not None:
         roadmaps = roadmaps.filter(organisation__path__startswith=organisation.path)
     planned = roadmaps.aggregate(total=Count("pk"), approved=Count("pk", filter=Q(status=RoadmapStatus.APPROVED)))
+    monitored = _monitored(organisation, start_year)
+    assisted = _assisted(organisation, start_year)
     return {
+        **monitored, **assisted,
         "roadmaps": planned["total"], "roadmaps_approved": planned["approved"],
         "works": counted["works"], "assessments": counted["assessments"], "schools": counted["schools"],
         "diagnostics": diagnostics.count(),
         "run_date": run.finished_at.strftime("%d.%m.%Y") if run else None,
         "problem_fields": problem_fields,
     }
+
+
+def _monitored(organisation: Organisation | None, start_year: int) -> dict:
+    """Stage 6 of the year: the indicators of the roadmaps approved for it, how many are measured after
+    their baseline and how many reached their target."""
+    from metodist.monitoring.tracks import TrackState, track_of
+    from metodist.planning.models import Indicator, RoadmapStatus
+
+    indicators = Indicator.objects.filter(roadmap__status=RoadmapStatus.APPROVED,
+                                          roadmap__academic_year__start_year=start_year)
+    if organisation is not None:
+        indicators = indicators.filter(roadmap__organisation__path__startswith=organisation.path)
+    tracks = [track_of(i) for i in indicators.select_related("roadmap").prefetch_related("values")]
+    return {"indicators": len(tracks), "measured": sum(t.state != TrackState.NOT_MEASURED for t in tracks),
+            "reached": sum(t.state == TrackState.REACHED for t in tracks)}
+
+
+def _assisted(organisation: Organisation | None, start_year: int) -> dict:
+    """Stage 5 of the year: courses and events of the year for the organisation's teachers, development
+    routes of the year (approved or not) and the teachers' requests still unanswered."""
+    from metodist.assistance.models import AssistanceRequest, Course, DevelopmentRoute, Event, ancestor_paths
+
+    courses = Course.objects.filter(academic_year__start_year=start_year)
+    events = Event.objects.filter(academic_year__start_year=start_year)
+    routes = DevelopmentRoute.objects.filter(academic_year__start_year=start_year)
+    requests = AssistanceRequest.objects.filter(status__in=["new", "in_work"])
+    if organisation is not None:
+        near = Q(audience__path__in=ancestor_paths(organisation.path)) | Q(
+            audience__path__startswith=organisation.path)
+        courses, events = courses.filter(near), events.filter(near)
+        routes = routes.filter(teacher__school__path__startswith=organisation.path)
+        requests = requests.filter(teacher__school__path__startswith=organisation.path)
+    counted = routes.aggregate(total=Count("pk"), approved=Count("pk", filter=Q(status="approved")))
+    return {"help_courses": courses.count(), "help_events": events.count(), "help_routes": counted["total"],
+            "help_routes_approved": counted["approved"], "help_requests_open": requests.count()}
 
 
 def _describe(number: int, figures: dict) -> tuple[str, str]:
@@ -172,4 +210,28 @@ def _describe(number: int, figures: dict) -> tuple[str, str]:
         return ("done" if figures["roadmaps_approved"] == figures["roadmaps"] else "partial"), ngettext(
             "{n} дорожная карта, утверждено {k}", "{n} дорожных карт, утверждено {k}", figures["roadmaps"]).format(
             n=figures["roadmaps"], k=figures["roadmaps_approved"])
+    if number == 5:
+        if not (figures.get("help_courses") or figures.get("help_events") or figures.get("help_routes")):
+            if figures.get("help_requests_open"):
+                return "partial", ngettext("{n} запрос педагога ждёт ответа", "{n} запросов педагогов ждут ответа",
+                                           figures["help_requests_open"]).format(n=figures["help_requests_open"])
+            return "empty", _("курсов, мероприятий и маршрутов этого года нет")
+        waiting = figures["help_requests_open"] or figures["help_routes_approved"] < figures["help_routes"]
+        return ("partial" if waiting else "done"), ngettext(
+            "{c} курс, {e} мероприятий, ИОМ: {r} (утверждено {k}), запросов без ответа: {q}",
+            "{c} курсов, {e} мероприятий, ИОМ: {r} (утверждено {k}), запросов без ответа: {q}",
+            figures["help_courses"]).format(c=figures["help_courses"], e=figures["help_events"],
+                                            r=figures["help_routes"], k=figures["help_routes_approved"],
+                                            q=figures["help_requests_open"])
+    if number == 6:
+        if not figures.get("indicators"):
+            return "empty", _("утверждённых дорожных карт этого года нет — отслеживать нечего")
+        if not figures["measured"]:
+            return "partial", ngettext("{n} показатель ждёт результатов весенних работ",
+                                       "{n} показателей ждут результатов весенних работ",
+                                       figures["indicators"]).format(n=figures["indicators"])
+        return "done", ngettext("измерено {m} из {n} показателя, цель достигнута по {r}",
+                                "измерено {m} из {n} показателей, цель достигнута по {r}",
+                                figures["indicators"]).format(m=figures["measured"], n=figures["indicators"],
+                                                              r=figures["reached"])
     return "unavailable", _("ещё не доступен в Методисте")

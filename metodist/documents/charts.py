@@ -362,3 +362,25 @@ def indicator_tracks_spec(rows: list[dict], years: list[int]) -> dict:
     chart = (measured + target).properties(
         title=_("Показатели: измеренные значения и цель (ромб)"), width=WIDTH, height=HEIGHT)
     return _named(chart, measured=values, targets=targets)
+
+
+def help_effects_spec(items) -> dict:
+    """The difference in differences of each piece of help with its 95 % interval (`monitoring.help_effects`):
+    a point and a bar per help, the zero line marked, so «помогло» is an interval wholly right of zero."""
+    rows = [{"help": f"{h.title[:70]}{'…' if len(h.title) > 70 else ''}", "did": round(h.effect.did, 1),
+             "low": round(h.effect.low, 1), "high": round(h.effect.high, 1), "verdict": h.effect.verdict_text}
+            for h in items]
+    y = alt.Y("help:N", title=None, sort=None, axis=alt.Axis(labelLimit=360))
+    bars = alt.Chart(alt.Data(name="effects")).mark_rule(strokeWidth=3).encode(
+        y=y, x=alt.X("low:Q", title=_("Разница изменений, п. (95 % интервал)")), x2="high:Q",
+        color=alt.Color("verdict:N", title=_("Вывод"), legend=alt.Legend(orient="bottom")))
+    points = alt.Chart(alt.Data(name="effects")).mark_point(filled=True, size=80).encode(
+        y=y, x="did:Q", color="verdict:N",
+        tooltip=[alt.Tooltip("help:N", title=_("Помощь")), alt.Tooltip("did:Q", title=_("Разница, п.")),
+                 alt.Tooltip("low:Q", title=_("От")), alt.Tooltip("high:Q", title=_("До")),
+                 alt.Tooltip("verdict:N", title=_("Вывод"))])
+    zero = alt.Chart(alt.Data(name="zero")).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")
+    chart = (bars + points + zero).properties(
+        title=_("Эффект помощи: изменение у участников минус изменение у сравнимых классов"),
+        width=WIDTH, height=max(60, 28 * len(rows)))
+    return _named(chart, effects=rows, zero=[{"x": 0}])

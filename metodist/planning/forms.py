@@ -143,3 +143,50 @@ class RecommendationFilter(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["addressee"].choices = [("", _("всем")), *Addressee.choices]
         self.fields["status"].choices = [("", _("все")), *RecommendationStatus.choices]
+
+
+class IndicatorForm(forms.Form):
+    """A goal added by hand — still a metric the system measures: a work (its family is measured every year),
+    whose results (the roadmap's organisation or one below it), optionally a content element the work's tasks
+    check, the statistic; the baseline is measured on the chosen work, the target suggested when left empty."""
+
+    assessment = forms.ModelChoiceField(label=_("Работа (базовый год)"), queryset=None, to_field_name="code")
+    scope = forms.ModelChoiceField(label=_("Чьи результаты"), queryset=None, to_field_name="code")
+    statistic = forms.ChoiceField(label=_("Показатель"), choices=[])
+    content_element = forms.CharField(label=_("Элемент содержания (код)"), required=False, max_length=32,
+                                      help_text=_("Код по кодификатору работы, например 3 или 1.2; пусто — вся работа."))
+    target = forms.FloatField(label=_("Целевое значение, %"), required=False, min_value=0, max_value=100,
+                              help_text=_("Пусто — предложит система: половина разрыва до значения сравнения."))
+    goal = forms.CharField(label=_("Цель"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, roadmap, **kwargs):
+        from metodist.planning.models import Statistic
+        from metodist.reference.models import Assessment
+
+        super().__init__(*args, **kwargs)
+        self.roadmap = roadmap
+        works = Assessment.objects.filter(works__school__path__startswith=roadmap.organisation.path).distinct()
+        if roadmap.subject_id:
+            works = works.filter(subject=roadmap.subject)
+        self.fields["assessment"].queryset = works.select_related("subject").order_by("-year", "grade", "code")
+        self.fields["assessment"].label_from_instance = lambda a: f"{a.title} ({a.code})"
+        self.fields["scope"].queryset = Organisation.objects.filter(
+            path__startswith=roadmap.organisation.path,
+            kind__in=[OrganisationKind.SCHOOL, OrganisationKind.MUNICIPALITY]).order_by("path")
+        self.fields["scope"].initial = roadmap.organisation.code
+        self.fields["statistic"].choices = Statistic.choices
+
+    def clean(self):
+        from metodist.reference.models import ContentElement
+
+        data = super().clean()
+        assessment, code = data.get("assessment"), (data.get("content_element") or "").strip()
+        data["element"] = None
+        if assessment and code:
+            element = ContentElement.objects.filter(task__assessment=assessment, code=code).distinct().first()
+            if element is None:
+                self.add_error("content_element", _("Задания этой работы не проверяют элемент с таким кодом."))
+            elif data.get("statistic") != "solve_rate":
+                self.add_error("statistic", _("Для элемента содержания показатель — процент выполнения заданий."))
+            data["element"] = element
+        return data

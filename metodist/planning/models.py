@@ -47,6 +47,9 @@ class Roadmap(models.Model):
     mentor_school = models.ForeignKey(
         Organisation, models.PROTECT, null=True, blank=True, related_name="mentored_roadmaps",
         verbose_name=_("школа-наставник"))
+    previous = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="continued_by",
+        verbose_name=_("продолжает карту"), help_text=_("Карта прошлого цикла, чьи нерешённые задачи перенесены сюда."))
     status = models.CharField(_("состояние"), max_length=16, choices=RoadmapStatus.choices,
                               default=RoadmapStatus.DRAFT)
     discussed_by = models.ForeignKey(
@@ -159,6 +162,7 @@ class ActionStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("выполняется")
     DONE = "done", _("выполнено")
     CANCELLED = "cancelled", _("отменено")
+    CARRIED = "carried", _("перенесено в следующий цикл")
 
 
 class ActionQuerySet(VisibleQuerySet):
@@ -190,6 +194,8 @@ class RoadmapAction(models.Model):
     evidence_link = models.URLField(_("подтверждение (ссылка)"), max_length=1000, blank=True)
     evidence_file = models.FileField(_("подтверждение (файл)"), upload_to="evidence/%Y/", blank=True)
     done_at = models.DateField(_("выполнено"), null=True, blank=True)
+    carried_from = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="carried_to",
+                                     verbose_name=_("перенесено из"))
 
     objects = VisibleManager.from_queryset(ActionQuerySet)()
 

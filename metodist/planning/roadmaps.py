@@ -154,6 +154,19 @@ def add_indicator(roadmap: Roadmap, *, goal: str, assessment, scope: Organisatio
     return indicator
 
 
+def default_goal(indicator: Indicator) -> str:
+    """The goal of an indicator added by hand, in the words of the pre-filled ones."""
+    work = _("{programme}, {subject}, {grade} класс").format(
+        programme=indicator.programme, subject=indicator.subject.name.lower(), grade=indicator.grade)
+    what = (_("выполнение заданий на элемент содержания {code} «{name}»").format(
+        code=indicator.content_element.code, name=_short(indicator.content_element.name))
+        if indicator.content_element_id else indicator.get_statistic_display())
+    verb = _("Повысить") if indicator.higher_is_better else _("Снизить")
+    return _("{verb} {what} ({work}; {scope}) с {baseline} % до {target} %").format(
+        verb=verb, what=what, work=work, scope=indicator.scope.short_name, baseline=number(indicator.baseline),
+        target=number(indicator.target))
+
+
 def _goal_text(field: ProblemField, baseline: float | None, target: float | None) -> str:
     return _("Повысить выполнение заданий на {element} ({work}) с {baseline} % до {target} %").format(
         element=_element_label(field), work=_work_label(field.assessment), baseline=number(baseline),

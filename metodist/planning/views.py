@@ -26,6 +26,7 @@ from metodist.planning.forms import (
     ActionStatusForm,
     CommentForm,
     DiscussForm,
+    IndicatorForm,
     NewRoadmapForm,
     RecommendationFilter,
     RecommendationForm,
@@ -95,7 +96,7 @@ def new_roadmap(request):
                                  "методобъединений."))
     form = NewRoadmapForm(request.POST or None, user=request.user, initial={
         "organisation": request.GET.get("org"), "subject": request.GET.get("subject"), "kind": request.GET.get("kind"),
-        "mentor_school": request.GET.get("mentor")})
+        "mentor_school": request.GET.get("mentor"), **({"run": request.GET["run"]} if request.GET.get("run") else {})})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -236,6 +237,27 @@ def action_status(request, pk: int, action: int):
             roadmaps.record_edit(roadmap, request.user, _("Мероприятие №{n}: {status}").format(
                 n=item.position, status=item.get_status_display()))
     return redirect(reverse("planning:roadmap", args=[roadmap.pk]) + "#actions")
+
+
+@role_required
+def indicator_add(request, pk: int):
+    roadmap = _editable(request, pk)
+    if roadmap.status == RoadmapStatus.APPROVED:
+        raise PermissionDenied(_("В утверждённую дорожную карту показатели не добавляются: верните её на доработку."))
+    form = IndicatorForm(request.POST or None, roadmap=roadmap)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        assessment = data["assessment"]
+        indicator = roadmaps.add_indicator(
+            roadmap, goal=data["goal"] or "", assessment=assessment, scope=data["scope"], statistic=data["statistic"],
+            content_element=data["element"], baseline_year=assessment.year - 1, target=data["target"])
+        if not indicator.goal:
+            indicator.goal = roadmaps.default_goal(indicator)[:1000]
+            indicator.save(update_fields=["goal"])
+        roadmaps.record_edit(roadmap, request.user, _("Показатель №{n}: {goal}").format(
+            n=indicator.position, goal=indicator.goal[:200]))
+        return redirect(reverse("planning:roadmap", args=[roadmap.pk]) + "#indicators")
+    return render(request, "planning/indicator_form.html", {"form": form, "roadmap": roadmap, "subnav": "roadmaps"})
 
 
 @role_required
@@ -380,6 +402,7 @@ urlpatterns = [
     path("<int:pk>/actions/new/", action_form, name="action_add"),
     path("<int:pk>/actions/<int:action>/", action_form, name="action_edit"),
     path("<int:pk>/actions/<int:action>/status/", action_status, name="action_status"),
+    path("<int:pk>/indicators/new/", indicator_add, name="indicator_add"),
     path("<int:pk>/indicators/<int:indicator>/target/", indicator_target, name="indicator_target"),
     path("<int:pk>/<slug:step>/", transition, name="transition"),
     path("recommendations/", recommendation_list, name="recommendations"),

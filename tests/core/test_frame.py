@@ -129,8 +129,10 @@ def test_navigation_shows_the_six_stages_and_says_which_are_not_built(tree):
     for title in ("Сбор данных", "Анализ, выявление проблем", "Изучение передового опыта",
                   "Дорожные карты и рекомендации", "Методическая помощь", "Мониторинг"):
         assert title in text
-    # stages 3–6 are not built yet: shown as such, not as links to empty pages
-    assert text.count('aria-disabled="true"') >= 4
+    # stage 3 is not built yet: shown as such, not as a link to an empty page; the others are links
+    assert text.count('aria-disabled="true"') == 1
+    for url in ("/collection/uploads/", "/analysis/", "/planning/", "/assistance/", "/monitoring/"):
+        assert f'href="{url}"' in text
 
 
 def test_language_switch(tree):

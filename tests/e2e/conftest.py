@@ -35,7 +35,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _server_env(data_dir: Path) -> dict:
+def _server_env(data_dir: Path, db_suffix: str = "_e2e") -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env["METODIST_DATA_DIR"] = str(data_dir)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -43,7 +43,7 @@ def _server_env(data_dir: Path) -> dict:
     if url.startswith("postgres"):
         import psycopg
 
-        name = url.rsplit("/", 1)[1].split("?")[0] + "_e2e"
+        name = url.rsplit("/", 1)[1].split("?")[0] + db_suffix
         admin_url = re.sub(r"/[^/?]*(\?.*)?$", "/postgres", url)
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -54,17 +54,21 @@ def _server_env(data_dir: Path) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The base URL of a live Metodist with the demo loaded and analysed."""
+def _launch(tmp_path_factory, name: str, prepare: str | None = None, db_suffix: str = "_e2e"):
+    """Build the demo in a fresh data directory, run `prepare` (Python for `metodist manage shell`) on its
+    database, start `metodist serve`; yields the server's description, stops it afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
-    data_dir = tmp_path_factory.mktemp("e2e")
-    env = _server_env(data_dir)
+    data_dir = tmp_path_factory.mktemp(name)
+    env = _server_env(data_dir, db_suffix)
     command = [sys.executable, "-m", "metodist"]
     built = subprocess.run([*command, "demo", "--no-serve", "--scale", "8"], env=env, capture_output=True,
                            text=True, timeout=900)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    if prepare:
+        done = subprocess.run([*command, "manage", "shell", "-c", prepare], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     port = _free_port()
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen([*command, "serve", "--addr", f"127.0.0.1:{port}"], env=env, stdout=log,
@@ -92,6 +96,12 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The base URL of a live Metodist with the demo loaded and analysed."""
+    yield from _launch(tmp_path_factory, "e2e")
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -106,6 +116,10 @@ def browser():
 @pytest.fixture
 def page(browser, server):
     """A fresh browser context (no cookies) at 1366×768; fails the test on any JavaScript error."""
+    yield from _page(browser, server)
+
+
+def _page(browser, server):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True,
                                   locale="ru-RU")
     page = context.new_page()
@@ -146,3 +160,31 @@ def screenshot():
     """screenshot(page, name): kept when METODIST_SCREENSHOTS names a folder (docs/screenshots holds the
     chosen ones)."""
     return _screenshot
+
+
+#: the demo as it stands before the spring 2026 results of ВПР mathematics grade 6 arrive: their works,
+#: uploads and the values measured on them removed (the files stay in the demo folder, to be uploaded)
+BEFORE_SPRING_MA6 = """
+from django.core.cache import cache
+from metodist.analysis import report_cache
+from metodist.collection.models import Upload, Work
+from metodist.planning.models import IndicatorValue
+Work.objects.filter(assessment__code="vpr-2026-ma-6").delete()
+Upload.objects.filter(assessment__code="vpr-2026-ma-6").delete()
+IndicatorValue.objects.filter(indicator__programme="VPR", indicator__subject__code="ma", indicator__grade=6,
+                              year=2025).delete()
+report_cache.clear()
+cache.clear()
+print("prepared")
+"""
+
+
+@pytest.fixture(scope="session")
+def cycle_server(tmp_path_factory):
+    """A live Metodist whose demo lacks the spring 2026 works of ВПР mathematics grade 6 (its own database)."""
+    yield from _launch(tmp_path_factory, "e2e-cycle", BEFORE_SPRING_MA6, db_suffix="_e2e_cycle")
+
+
+@pytest.fixture
+def cycle_page(browser, cycle_server):
+    yield from _page(browser, cycle_server)

@@ -313,3 +313,28 @@ def test_the_docx_is_the_form_schools_keep_and_libreoffice_opens_it(demo, client
     subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless", "--convert-to",
                     "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
     assert (tmp_path / "roadmap.pdf").stat().st_size > 10_000
+
+
+@pytest.mark.django_db
+def test_an_indicator_added_by_hand_is_measured_by_the_system(demo, client, fresh_draft):
+    from metodist.reference.models import Assessment
+
+    planted = demo["planted"]
+    roadmap = fresh_draft
+    work = Assessment.objects.filter(code__startswith="vpr-2026-ma-", works__school__code=planted["school"]).order_by(
+        "code").first()
+    element = work.tasks.filter(content_elements__isnull=False).first().content_elements.first()
+    login(client, "school_admin")
+    assert client.get(f"/planning/{roadmap.pk}/indicators/new/").status_code == 200
+    wrong = client.post(f"/planning/{roadmap.pk}/indicators/new/", {
+        "assessment": work.code, "scope": planted["school"], "statistic": "solve_rate", "content_element": "99.99"})
+    assert wrong.status_code == 200 and "не проверяют" in wrong.content.decode()
+    response = client.post(f"/planning/{roadmap.pk}/indicators/new/", {
+        "assessment": work.code, "scope": planted["school"], "statistic": "solve_rate",
+        "content_element": element.code})
+    assert response.status_code == 302
+    added = roadmap.indicators.order_by("-position").first()
+    rate, _n = solve_rate_by_hand(planted["school"], work.code, element.code)
+    assert added.content_element == element and added.baseline_year == work.year - 1
+    assert added.baseline == pytest.approx(rate, abs=0.01) and added.target is not None
+    assert element.code in added.goal

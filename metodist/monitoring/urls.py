@@ -1,0 +1,6 @@
+"""Stage 6 pages (`views`)."""
+
+from metodist.monitoring import views
+
+app_name = "monitoring"
+urlpatterns = [*views.urlpatterns]
