@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
@@ -25,23 +23,13 @@ from django.utils.translation import gettext as _
 
 from metodist.analysis import report_cache
 from metodist.analysis.standard_reports import COMPARISON, MARKS, ReportError
+from metodist.core.access import role_required
 from metodist.core.context import academic_year, acting_organisation
 from metodist.documents.common import Table
 from metodist.documents.downloads import safe_file_name, wants_xlsx, xlsx_response
 
 #: personal deficits shown on the page; the XLSX holds all of them
 PAGE_ROWS = 300
-
-
-def _role_required(view):
-    """Signed in, and a role (or a superuser): a user without any role gets 403."""
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not getattr(request, "roles", None):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-    return wrapped
 
 
 def _is_teacher(request) -> bool:
@@ -177,7 +165,7 @@ def _page(request, template: str, context: dict):
 
 # --- the index ---------------------------------------------------------------------------------------
 
-@_role_required
+@role_required
 def reports(request):
     """Choose an organisation and an assessment; links to every report of them."""
     context = _selection(request)
@@ -279,7 +267,7 @@ def _standard(assessment, organisation, version: str):
     return report, charts
 
 
-@_role_required
+@role_required
 def standard(request):
     """The four standard reports of an organisation and assessment with the parent levels beside."""
     context = _selection(request)
@@ -330,7 +318,7 @@ def item_tables(analysis: dict, *, page: bool = False) -> list[Table]:
     return [tasks, distribution]
 
 
-@_role_required
+@role_required
 def items(request):
     """Item analysis of an assessment's works in an organisation: difficulty, discrimination, alpha."""
     from metodist.documents.charts import item_analysis_spec, total_score_spec
@@ -383,7 +371,7 @@ def trend_tables(years, elements, title: str) -> list[Table]:
     return [figures, element_table]
 
 
-@_role_required
+@role_required
 def trends(request):
     """The standard figures of the organisation year over year for the chosen work's subject and grade."""
     from metodist.analysis.trends import ElementTrend, TrendYear, _code_key, element_rates, mean_primary_pct
@@ -452,7 +440,7 @@ def cohort_tables(result, letters=None) -> list[Table]:
     return tables
 
 
-@_role_required
+@role_required
 def cohorts(request):
     """The same pupils, classes and schools from one year's work to the next one of the same subject."""
     context = _selection(request)
@@ -552,7 +540,7 @@ def deficit_tables(corporate, personal) -> list[Table]:
     return [corp, pers]
 
 
-@_role_required
+@role_required
 def deficits(request):
     """Corporate deficits of a school or municipality by subject and the personal deficits of its teachers,
     from the latest finished analysis of the academic year, with the evidence for each."""
@@ -643,12 +631,12 @@ def _document(request, kind: str):
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
 
 
-@_role_required
+@role_required
 def school_docx(request):
     return _document(request, "school")
 
 
-@_role_required
+@role_required
 def municipality_docx(request):
     return _document(request, "municipality")
 

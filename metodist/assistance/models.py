@@ -22,15 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from metodist.analysis.models import AnalysisRun, DeficitProfile, ProblemField
 from metodist.collection.models import CompetenceArea, Survey
-from metodist.core.access import VisibleManager, VisibleQuerySet, _roles_of
+from metodist.core.access import VisibleManager, VisibleQuerySet, _roles_of, ancestor_paths
 from metodist.core.models import AcademicYear, Organisation, Subject, Teacher
 from metodist.reference.models import ContentElement
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """The paths of an organisation and of every organisation above it: "/1/2/" → ["/1/", "/1/2/"]."""
-    steps = [s for s in path.split("/") if s]
-    return ["/" + "/".join(steps[: i + 1]) + "/" for i in range(len(steps))]
 
 
 class ScopedQuerySet(VisibleQuerySet):

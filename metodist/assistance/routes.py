@@ -43,9 +43,9 @@ from metodist.assistance.models import (
     Mentorship,
     RouteItem,
     RouteStatus,
-    ancestor_paths,
 )
 from metodist.collection.models import CompetenceArea, DeficitScope, DiagnosticScore, ProfessionalDeficit
+from metodist.core.access import ancestor_paths
 from metodist.core.models import AcademicYear, QualificationCategory, Teacher
 
 MAX_NEEDS = 4

@@ -6,10 +6,7 @@ through `visible_to`; an object out of reach is a 404; every table downloads as 
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
@@ -58,21 +55,11 @@ from metodist.assistance.models import (
     RequestStatus,
     RouteStatus,
 )
+from metodist.core.access import role_required
 from metodist.documents.common import Table
 from metodist.documents.downloads import safe_file_name, wants_xlsx, xlsx_response
 
 STAGE = 5
-
-
-def role_required(view):
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not getattr(request, "roles", None):
-            raise PermissionDenied(_("У вас нет ни одной роли в Методисте."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def page(request, template: str, context: dict, **kwargs):

@@ -5,11 +5,9 @@ deficits and associations' findings, and the forms for what is entered by hand. 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter, defaultdict
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +33,7 @@ from metodist.collection.teacher_forms import (
     may_enter,
     record,
 )
+from metodist.core.access import role_required
 from metodist.core.context import academic_year
 from metodist.core.cycle import year_label
 from metodist.documents.common import Table
@@ -43,19 +42,6 @@ from metodist.documents.downloads import wants_xlsx, xlsx_response
 AREAS = dict(CompetenceArea.choices)
 #: most frequent answers shown per survey question
 TOP_ANSWERS = 10
-
-
-def role_required(view):
-    """Signed in, and holding a role (or a superuser): a user without any role gets 403."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not getattr(request, "roles", None):
-            raise PermissionDenied(_("У вас нет ни одной роли в Методисте."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def year_bounds(request) -> tuple[int, dt.date, dt.date]:

@@ -20,8 +20,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,6 +33,7 @@ from django.views.decorators.http import require_POST
 from metodist.collection import tasks
 from metodist.collection.forms import UPLOAD_ROLES, HistoryFilter, UploadForm, format_title
 from metodist.collection.models import Upload, UploadStatus
+from metodist.core.access import role_required
 from metodist.core.models import OrganisationKind
 from metodist.documents.common import Table
 from metodist.documents.downloads import wants_xlsx, xlsx_response
@@ -81,19 +80,6 @@ COUNT_LABELS = {
 
 # --- access ------------------------------------------------------------------------------------------
 
-def reader_required(view):
-    """Signed in, and holding a role (or a superuser): a user without any role gets 403."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not getattr(request, "roles", None):
-            raise PermissionDenied(_("У вас нет ни одной роли в Методисте."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def acting_role(request):
     return getattr(request.user, "metodist_acting", None)
 
@@ -109,7 +95,7 @@ def uploader_required(view):
     """A reader who may send files in the role he acts in; a teacher or a viewer gets 403 with a page
     that says so and leads to the history."""
 
-    @reader_required
+    @role_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if not can_upload(request):
@@ -262,7 +248,7 @@ def progress_context(upload: Upload) -> dict:
     }
 
 
-@reader_required
+@role_required
 def upload_progress(request, pk: int):
     """The polled part of an upload's page: one query. When the import is over, htmx reloads the page."""
     upload = get_object_or_404(
@@ -305,7 +291,7 @@ def default_message(upload: Upload) -> str:
     return upload.get_status_display().capitalize() + "."
 
 
-@reader_required
+@role_required
 def upload_detail(request, pk: int):
     upload = get_object_or_404(
         Upload.objects.visible_to(request.user).select_related(
@@ -347,7 +333,7 @@ def upload_detail(request, pk: int):
 
 # --- history -----------------------------------------------------------------------------------------
 
-@reader_required
+@role_required
 def upload_history(request):
     form = HistoryFilter(request.GET or None, user=request.user)
     uploads = Upload.objects.visible_to(request.user).select_related(

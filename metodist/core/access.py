@@ -9,8 +9,13 @@ from the model to its organisation's `path`, and in `teacher_lookup` (optional) 
 
 from __future__ import annotations
 
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 
 class VisibleQuerySet(models.QuerySet):
@@ -52,3 +57,23 @@ def _roles_of(user):
 
 class VisibleManager(models.Manager.from_queryset(VisibleQuerySet)):
     pass
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of an organisation and of every organisation above it: "/1/2/" → ["/1/", "/1/2/"]."""
+    steps = [s for s in path.split("/") if s]
+    return ["/" + "/".join(steps[: i + 1]) + "/" for i in range(len(steps))]
+
+
+def role_required(view):
+    """A page's door: signed in (else the sign-in page), and holding a role or a superuser (else 403 with
+    a Russian message). What the role may see is then `visible_to`'s business."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_superuser and not getattr(request, "roles", None):
+            raise PermissionDenied(_("У вас нет ни одной роли в Методисте."))
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -164,7 +164,8 @@ def _monitored(organisation: Organisation | None, start_year: int) -> dict:
 def _assisted(organisation: Organisation | None, start_year: int) -> dict:
     """Stage 5 of the year: courses and events of the year for the organisation's teachers, development
     routes of the year (approved or not) and the teachers' requests still unanswered."""
-    from metodist.assistance.models import AssistanceRequest, Course, DevelopmentRoute, Event, ancestor_paths
+    from metodist.assistance.models import AssistanceRequest, Course, DevelopmentRoute, Event
+    from metodist.core.access import ancestor_paths
 
     courses = Course.objects.filter(academic_year__start_year=start_year)
     events = Event.objects.filter(academic_year__start_year=start_year)
@@ -217,12 +218,11 @@ def _describe(number: int, figures: dict) -> tuple[str, str]:
                                            figures["help_requests_open"]).format(n=figures["help_requests_open"])
             return "empty", _("курсов, мероприятий и маршрутов этого года нет")
         waiting = figures["help_requests_open"] or figures["help_routes_approved"] < figures["help_routes"]
-        return ("partial" if waiting else "done"), ngettext(
-            "{c} курс, {e} мероприятий, ИОМ: {r} (утверждено {k}), запросов без ответа: {q}",
-            "{c} курсов, {e} мероприятий, ИОМ: {r} (утверждено {k}), запросов без ответа: {q}",
-            figures["help_courses"]).format(c=figures["help_courses"], e=figures["help_events"],
-                                            r=figures["help_routes"], k=figures["help_routes_approved"],
-                                            q=figures["help_requests_open"])
+        parts = [ngettext("{n} курс", "{n} курсов", figures["help_courses"]).format(n=figures["help_courses"]),
+                 ngettext("{n} мероприятие", "{n} мероприятий", figures["help_events"]).format(n=figures["help_events"]),
+                 _("ИОМ: {r} (утверждено {k})").format(r=figures["help_routes"], k=figures["help_routes_approved"]),
+                 _("запросов без ответа: {q}").format(q=figures["help_requests_open"])]
+        return ("partial" if waiting else "done"), ", ".join(parts)
     if number == 6:
         if not figures.get("indicators"):
             return "empty", _("утверждённых дорожных карт этого года нет — отслеживать нечего")

@@ -130,14 +130,22 @@ def new_document():
 
 
 def orientation(doc, landscape: bool) -> None:
-    """Start a new section (on a new page) in the wanted orientation, unless the current one has it."""
+    """Lay out what follows in the wanted orientation: the current section itself while the document is
+    still empty (no blank first page), else a new section on a new page, unless the current one has it."""
     from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.shared import Cm
 
     current = doc.sections[-1]
     if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
         return
-    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    empty = not any(p.text.strip() for p in doc.paragraphs) and not doc.tables and not doc.inline_shapes
+    section = current if empty else doc.add_section(WD_SECTION.NEW_PAGE)
+    _lay_out(section, landscape)
+
+
+def _lay_out(section, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Cm(PAGE_HEIGHT_CM), Cm(PAGE_WIDTH_CM)

@@ -37,7 +37,7 @@ def monitoring_document(organisation, year: int, user=None) -> io.BytesIO:
     from metodist.monitoring import help_effects, satisfaction, tracks
     from metodist.monitoring.models import RUBRIC, LessonObservation
     from metodist.monitoring.views import effect_table, execution_table, track_table
-    from metodist.planning.views import indicator_rows
+    from metodist.planning.roadmaps import indicator_rows
 
     reader = user or _Everyone()
     roadmaps = [r for r in tracks.approved_roadmaps(reader) if r.organisation.path.startswith(organisation.path)

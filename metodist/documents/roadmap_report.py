@@ -11,14 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metodist.documents.common import (
-    LANDSCAPE_MARGIN_CM,
-    PAGE_HEIGHT_CM,
-    PAGE_WIDTH_CM,
     Table,
     add_centered,
     add_table,
     new_document,
     number,
+    orientation,
 )
 
 
@@ -27,10 +25,10 @@ def roadmap_document(roadmap) -> io.BytesIO:
     from docx.shared import Pt
 
     from metodist.planning.models import RoadmapStatus
-    from metodist.planning.views import indicator_rows
+    from metodist.planning.roadmaps import indicator_rows
 
     doc = new_document()
-    _landscape(doc.sections[0])
+    orientation(doc, True)
     block = doc.add_paragraph()
     block.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if roadmap.status == RoadmapStatus.APPROVED:
@@ -87,12 +85,3 @@ def _dates(action) -> str:
     if action.start:
         return f"{action.start:%d.%m.%Y} – {action.due:%d.%m.%Y}"
     return _("до {date}").format(date=f"{action.due:%d.%m.%Y}")
-
-
-def _landscape(section) -> None:
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm
-
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(PAGE_HEIGHT_CM), Cm(PAGE_WIDTH_CM)
-    section.left_margin = section.right_margin = Cm(LANDSCAPE_MARGIN_CM)

@@ -11,7 +11,15 @@ import io
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from metodist.documents.common import Table, add_centered, add_numbered, add_table, new_document, number
+from metodist.documents.common import (
+    Table,
+    add_centered,
+    add_numbered,
+    add_table,
+    new_document,
+    number,
+    orientation,
+)
 
 
 def route_document(route) -> io.BytesIO:
@@ -22,7 +30,7 @@ def route_document(route) -> io.BytesIO:
     from metodist.assistance.routes import progress_share
 
     doc = new_document()
-    _landscape(doc.sections[0])
+    orientation(doc, True)
     block = doc.add_paragraph()
     block.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if route.status == RouteStatus.APPROVED:
@@ -91,14 +99,3 @@ def route_document(route) -> io.BytesIO:
     doc.save(stream)
     stream.seek(0)
     return stream
-
-
-def _landscape(section) -> None:
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm
-
-    from metodist.documents.common import LANDSCAPE_MARGIN_CM, PAGE_HEIGHT_CM, PAGE_WIDTH_CM
-
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(PAGE_HEIGHT_CM), Cm(PAGE_WIDTH_CM)
-    section.left_margin = section.right_margin = Cm(LANDSCAPE_MARGIN_CM)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db.models import Avg, Count, Q
+
+from metodist.assistance.models import Event
 
 
 @dataclass
@@ -28,15 +29,9 @@ def summary(user) -> list[Satisfaction]:
                              mean=Avg("responses__satisfaction")).order_by("-conducted_on")):
         found.append(Satisfaction(survey.title, str(survey.get_stage_display()), survey.conducted_on, survey.n,
                                   survey.mean))
-    if apps.is_installed("metodist.assistance"):
-        try:
-            Event = apps.get_model("assistance", "Event")
-        except LookupError:
-            Event = None
-        if Event is not None:
-            events = (Event.objects.visible_to(user)
-                      .annotate(n=Count("attendance", filter=Q(attendance__satisfaction__isnull=False)),
-                                mean=Avg("attendance__satisfaction")).filter(n__gt=0).order_by("-date"))
-            for event in events:
-                found.append(Satisfaction(event.title, str(event.get_kind_display()), event.date, event.n, event.mean))
+    events = (Event.objects.visible_to(user)
+              .annotate(n=Count("attendance", filter=Q(attendance__satisfaction__isnull=False)),
+                        mean=Avg("attendance__satisfaction")).filter(n__gt=0).order_by("-date"))
+    for event in events:
+        found.append(Satisfaction(event.title, str(event.get_kind_display()), event.date, event.n, event.mean))
     return sorted(found, key=lambda s: (str(s.date), s.title), reverse=True)

@@ -86,7 +86,7 @@ def track_of(indicator: Indicator) -> Track:
     if latest is None:
         return Track(indicator, values, TrackState.NOT_MEASURED, baseline, None, None, None)
     better = indicator.higher_is_better
-    if indicator.target is not None and (latest.value >= indicator.target if better else latest.value <= indicator.target):
+    if indicator.reaches(latest.value):
         state = TrackState.REACHED
         change, noise = significant_change(baseline, latest) if baseline else (None, None)
         return Track(indicator, values, state, baseline, latest, change, noise)

@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from metodist.core.access import role_required
 from metodist.core.context import academic_year, acting_organisation
 from metodist.core.models import Organisation, Role
 from metodist.documents.common import Table
@@ -22,7 +23,7 @@ from metodist.documents.downloads import safe_file_name, wants_xlsx, xlsx_respon
 from metodist.monitoring import cycles, help_effects, satisfaction, tracks
 from metodist.monitoring.forms import ObservationForm
 from metodist.monitoring.models import RUBRIC, Cycle, LessonObservation
-from metodist.planning.views import indicator_rows, role_required
+from metodist.planning.roadmaps import indicator_rows
 
 CYCLE_STARTERS = {Role.METHODOLOGIST, Role.REGION_ADMIN, Role.SCHOOL_ADMIN}
 
@@ -122,7 +123,7 @@ def effect_table(items) -> Table:
         [_("Помощь"), _("Вид"), _("Учебный год"), _("Целевые элементы"), _("Участников с данными"),
          _("Сравнимых учителей"), _("Изменение у участников, п."), _("У сравнимых, п."), _("Разница, п."),
          _("95 % интервал"), _("Вывод")],
-        [[h.title, _(h.kind_label), f"{h.year}/{h.year + 1}", ", ".join(h.effect.elements),
+        [[h.title, h.kind_label, f"{h.year}/{h.year + 1}", ", ".join(h.effect.elements),
           len(h.effect.participants), len(h.effect.comparison),
           _round(h.effect.change_participants), _round(h.effect.change_comparison), _round(h.effect.did),
           f"{_round(h.effect.low)} … {_round(h.effect.high)}" if h.effect.low is not None else "",

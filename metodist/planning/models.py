@@ -129,6 +129,13 @@ class Indicator(models.Model):
     def higher_is_better(self) -> bool:
         return self.statistic != Statistic.MARK_2
 
+    def reaches(self, value: float | None) -> bool | None:
+        """Whether a measured value meets the target (for the share of «2»: is at or below it); None when
+        either is missing. The one rule the roadmap page, the tracks of stage 6 and the next cycle use."""
+        if value is None or self.target is None:
+            return None
+        return value >= self.target if self.higher_is_better else value <= self.target
+
 
 class ValueKind(models.TextChoices):
     BASELINE = "baseline", _("базовое")

@@ -305,6 +305,29 @@ def _transition_start(roadmap: Roadmap, run, baseline_year: int, position: int) 
     return position
 
 
+def indicator_rows(roadmap: Roadmap) -> tuple[list[int], list[dict]]:
+    """The years with measured values, and per indicator its value of each year (or None), the change of the
+    latest from the baseline and whether it reaches the target: what the roadmap page, its DOCX and the
+    tracks of stage 6 show."""
+    indicators = list(roadmap.indicators.select_related("content_element", "skill", "scope", "subject")
+                      .prefetch_related("values"))
+    years = sorted({v.year for i in indicators for v in i.values.all()})
+    rows = []
+    for indicator in indicators:
+        values = {v.year: v for v in indicator.values.all()}
+        latest = values[max(values)] if values else None
+        change = None
+        if latest is not None and indicator.baseline is not None and latest.year != indicator.baseline_year \
+                and latest.value is not None:
+            change = latest.value - indicator.baseline
+        reached = None
+        if latest is not None and latest.year != indicator.baseline_year:
+            reached = indicator.reaches(latest.value)
+        rows.append({"indicator": indicator, "values": [values.get(y) for y in years], "change": change,
+                     "reached": reached})
+    return years, rows
+
+
 def remeasure(indicator: Indicator) -> list[IndicatorValue]:
     """The indicator's value in every academic year from its baseline on that has results, stored: the
     baseline year's as «базовое», the roadmap's own year's as «итоговое», any other as «промежуточное»."""

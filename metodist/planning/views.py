@@ -4,10 +4,7 @@ DOCX; the recommendations per addressee with their status. Everything is read th
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import FileResponse
@@ -16,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from metodist.core.access import role_required
 from metodist.core.models import Role
 from metodist.documents.common import Table
 from metodist.documents.downloads import safe_file_name, wants_xlsx, xlsx_response
@@ -39,19 +37,9 @@ from metodist.planning.models import (
     Roadmap,
     RoadmapStatus,
 )
+from metodist.planning.roadmaps import indicator_rows
 
 PLANNERS = {Role.METHODOLOGIST, Role.SCHOOL_ADMIN, Role.REGION_ADMIN, Role.ASSOCIATION_HEAD}
-
-
-def role_required(view):
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not getattr(request, "roles", None):
-            raise PermissionDenied(_("У вас нет ни одной роли в Методисте."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _may_plan(user) -> bool:
@@ -116,27 +104,6 @@ def _roadmap(request, pk: int) -> Roadmap:
     return get_object_or_404(Roadmap.objects.visible_to(request.user).select_related(
         "organisation", "academic_year", "subject", "run__academic_year", "mentor_school", "approved_by",
         "discussed_by"), pk=pk)
-
-
-def indicator_rows(roadmap: Roadmap) -> tuple[list[int], list[dict]]:
-    indicators = list(roadmap.indicators.select_related("content_element", "skill", "scope", "subject")
-                      .prefetch_related("values"))
-    years = sorted({v.year for i in indicators for v in i.values.all()})
-    rows = []
-    for indicator in indicators:
-        values = {v.year: v for v in indicator.values.all()}
-        latest = values[max(values)] if values else None
-        change = None
-        if latest is not None and indicator.baseline is not None and latest.year != indicator.baseline_year \
-                and latest.value is not None:
-            change = latest.value - indicator.baseline
-        reached = None
-        if latest is not None and latest.year != indicator.baseline_year and latest.value is not None \
-                and indicator.target is not None:
-            reached = latest.value >= indicator.target if indicator.higher_is_better else latest.value <= indicator.target
-        rows.append({"indicator": indicator, "values": [values.get(y) for y in years], "change": change,
-                     "reached": reached})
-    return years, rows
 
 
 def indicator_table(roadmap: Roadmap, years, rows) -> Table:

@@ -4,16 +4,13 @@ works loaded is counted over what the user may see."""
 
 from __future__ import annotations
 
-import functools
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from metodist.core.access import role_required
 from metodist.documents.common import Table
 from metodist.documents.downloads import wants_xlsx, xlsx_response
 from metodist.reference.forms import AssessmentFilter
@@ -22,19 +19,6 @@ from metodist.reference.models import Assessment, ContentElement, GradeScale, Sc
 #: the letters of the difficulty levels as the specifications print them
 LEVEL_LETTERS = {"B": "Б", "P": "П", "V": "В"}
 MARKS = (2, 3, 4, 5)
-
-
-def reader_required(view):
-    """Signed in, and holding a role (or a superuser): a user without any role gets 403."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_superuser and not getattr(request, "roles", None):
-            raise PermissionDenied(_("У вас нет ни одной роли в Методисте."))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def mark_scale(scales) -> GradeScale | None:
@@ -78,7 +62,7 @@ def codes(items) -> str:
     return "; ".join(f"{item.code} {item.name}".strip() for item in items)
 
 
-@reader_required
+@role_required
 def assessments(request):
     """Every assessment of the reference with its number of tasks, maximum, grade scale and works loaded."""
     from metodist.collection.models import Work
@@ -116,7 +100,7 @@ def assessments(request):
     })
 
 
-@reader_required
+@role_required
 def assessment(request, code: str):
     """One assessment: its tasks, the grade scale and the content elements and skills of its codifier."""
     from metodist.collection.models import Work

@@ -62,3 +62,33 @@ def test_a_template_plural_reads_right(count, text):
         "{% endblocktranslate %}")
     with translation.override("ru"):
         assert template.render({"n": count}) == text
+
+
+def test_russian_translations_keep_the_placeholders_of_their_message():
+    """A translation that names another placeholder ({n} against %(n)s) prints it raw: «%(n)s мероприятий»."""
+    import re
+    from pathlib import Path
+
+    import metodist
+
+    placeholder = re.compile(r"\{[a-z_0-9]*(?::[^}]*)?\}|%\([a-z_]+\)[sd]|%[sd]")
+    catalog = (Path(metodist.__file__).parent / "locale" / "ru" / "LC_MESSAGES" / "django.po").read_text()
+    wrong = []
+    for entry in catalog.split("\n\n"):
+        if entry.startswith("#~") or "\nmsgid " not in "\n" + entry:
+            continue
+        parts: dict[str, str] = {}
+        key = None
+        for line in entry.splitlines():
+            if line.startswith(("msgid ", "msgid_plural ", "msgstr")):
+                key, _sep, value = line.partition(" ")
+                parts[key] = value.strip('"')
+            elif line.startswith('"') and key:
+                parts[key] += line.strip('"')
+            else:
+                key = None
+        source = set(placeholder.findall(parts.get("msgid", "")))
+        for name, text in parts.items():
+            if name.startswith("msgstr") and text and set(placeholder.findall(text)) != source:
+                wrong.append((parts["msgid"], text))
+    assert not wrong, wrong

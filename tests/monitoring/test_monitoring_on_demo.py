@@ -216,8 +216,11 @@ def test_pages_for_the_owner_and_nobody_else(demo, client, tmp_path):
     path.write_bytes(b"".join(response.streaming_content))
     import docx
 
-    text = "\n".join(p.text for p in docx.Document(path).paragraphs)
+    document = docx.Document(path)
+    text = "\n".join(p.text for p in document.paragraphs)
     assert "Справка о результатах мониторинга" in text and "Выводы" in text
+    # landscape from its first page: one section, no blank portrait page before it
+    assert len(document.sections) == 1 and document.sections[0].page_width > document.sections[0].page_height
     soffice = shutil.which("soffice")
     if soffice is not None:
         subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
@@ -251,3 +254,20 @@ def test_an_observation_entered_in_the_form(demo, client):
     other = Teacher.objects.filter(school=demo["other_school"]).first()
     data["teacher"] = other.pk
     assert client.post("/monitoring/observations/new/", data).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_next_cycle_is_started_from_its_page_by_whom_may(demo, client):
+    from metodist.monitoring.models import Cycle
+
+    login(client, "teacher")
+    assert client.post("/monitoring/cycle/start/?year=2025").status_code == 403
+    assert not Cycle.objects.exists()
+    login(client, "methodologist")
+    page = client.get("/monitoring/cycle/?year=2025").content.decode()
+    assert "Начать следующий цикл" in page
+    response = client.post("/monitoring/cycle/start/?year=2025", {"org": "demo-m01"}, follow=True)
+    cycle = Cycle.objects.get()
+    assert cycle.organisation.code == "demo-m01" and cycle.academic_year.start_year == 2026
+    text = response.content.decode()
+    assert "Начат цикл 2026/2027" in text and f"перенесено показателей {cycle.summary['indicators']}" in text
