@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from metodist.core.cli_common import organisation as _organisation
+
 assistance_app = typer.Typer(help="Методическая помощь: курсы, маршруты (ИОМ), наставничество, мероприятия.",
                              no_args_is_help=True)
 
@@ -19,15 +21,6 @@ def _ready():
 
     ensure_database()
 
-
-def _organisation(code: str):
-    from metodist.core.models import Organisation
-
-    found = Organisation.objects.filter(code=code).first()
-    if found is None:
-        typer.echo(f"Организации с кодом «{code}» нет.", err=True)
-        raise typer.Exit(2)
-    return found
 
 
 def _run(run_id: int | None, organisation):

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from django.utils.translation import gettext as _
 
+from metodist.core.cli_common import organisation as _organisation
+
 monitor_app = typer.Typer(help="Мониторинг: показатели, эффект помощи, следующий цикл.", no_args_is_help=True)
 
 
@@ -18,15 +20,6 @@ def _ready():
 
     ensure_database()
 
-
-def _organisation(code: str):
-    from metodist.core.models import Organisation
-
-    found = Organisation.objects.filter(code=code).first()
-    if found is None:
-        typer.echo(_("Организации с кодом «{code}» нет.").format(code=code), err=True)
-        raise typer.Exit(2)
-    return found
 
 
 @monitor_app.command("effects")

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from metodist.core.cli_common import organisation as _organisation
+
 plan_app = typer.Typer(help="Дорожные карты и рекомендации по итогам анализа.", no_args_is_help=True)
 
 
@@ -30,15 +32,6 @@ def _run_for(organisation, year: int | None):
     typer.echo("Нет завершённого анализа, охватывающего эту организацию: выполните metodist analyse.", err=True)
     raise typer.Exit(1)
 
-
-def _organisation(code: str):
-    from metodist.core.models import Organisation
-
-    found = Organisation.objects.filter(code=code).first()
-    if found is None:
-        typer.echo(f"Организации с кодом «{code}» нет.", err=True)
-        raise typer.Exit(2)
-    return found
 
 
 @plan_app.command("roadmap")
