@@ -33,6 +33,7 @@ from metodist.collection.api import UploadViewSet
 from metodist.core.api import OrganisationViewSet, TeacherViewSet
 from metodist.monitoring.api import CycleViewSet, EffectViewSet, ObservationViewSet, TrackViewSet
 from metodist.planning.api import RecommendationViewSet, RoadmapViewSet
+from metodist.practices.api import PracticeViewSet, SessionViewSet
 from metodist.reference.api import AssessmentViewSet, ContentElementViewSet, SkillViewSet
 
 
@@ -77,6 +78,8 @@ router.register("problem-fields", ProblemFieldViewSet, basename="problem-field")
 router.register("school-statuses", SchoolStatusViewSet, basename="school-status")
 router.register("objectivity", ObjectivityViewSet, basename="objectivity")
 router.register("deficit-profiles", DeficitProfileViewSet, basename="deficit-profile")
+router.register("practices", PracticeViewSet, basename="practice")
+router.register("community-sessions", SessionViewSet, basename="community-session")
 router.register("roadmaps", RoadmapViewSet, basename="roadmap")
 router.register("recommendations", RecommendationViewSet, basename="recommendation")
 router.register("courses", CourseViewSet, basename="course")

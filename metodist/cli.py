@@ -19,6 +19,7 @@ from metodist.analysis.report_cli import report_app
 from metodist.assistance.cli import assistance_app
 from metodist.monitoring.cli import monitor_app
 from metodist.planning.cli import plan_app
+from metodist.practices.cli import practices_app
 
 app = typer.Typer(
     help="Metodist: сбор и анализ результатов оценочных процедур, методическая работа.",
@@ -30,6 +31,7 @@ app.command("item-stats")(item_stats_command)
 app.add_typer(report_app, name="report")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(plan_app, name="plan")
+app.add_typer(practices_app, name="practices")
 app.add_typer(assistance_app, name="assistance")
 app.add_typer(monitor_app, name="monitor")
 
@@ -241,6 +243,9 @@ def demo(
                 continue
             run_analysis(year=year)
             typer.echo(_("Анализ {year}/{next} учебного года выполнен.").format(year=year, next=year + 1))
+        from metodist.demo.practices import build_practices
+
+        build_practices(echo=typer.echo)
         from metodist.demo.planning import build_plans
 
         build_plans(echo=typer.echo)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "metodist.reference",
     "metodist.collection",
     "metodist.analysis",
+    "metodist.practices",
     "metodist.planning",
     "metodist.assistance",
     "metodist.monitoring",

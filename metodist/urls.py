@@ -6,6 +6,7 @@ urlpatterns = [
     path("collection/", include("metodist.collection.urls")),
     path("reference/", include("metodist.reference.urls")),
     path("analysis/", include("metodist.analysis.urls")),
+    path("practices/", include("metodist.practices.urls")),
     path("planning/", include("metodist.planning.urls")),
     path("assistance/", include("metodist.assistance.urls")),
     path("monitoring/", include("metodist.monitoring.urls")),

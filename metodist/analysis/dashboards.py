@@ -592,7 +592,7 @@ def verdict_label(code: str) -> str:
 
 def field_lines(rows, who_of) -> list[dict]:
     """Flagged problem fields as the dashboards show them (rates in %)."""
-    return [{"assessment": r.assessment.code, "who": who_of(r), "teacher_id": r.teacher_id, "field": field_name(r),
+    return [{"id": r.pk, "assessment": r.assessment.code, "who": who_of(r), "teacher_id": r.teacher_id, "field": field_name(r),
              "pupils": r.pupils, "rate": _rate(r.solve_rate), "reference": _rate(r.reference),
              "difference": _rate(r.difference), "verdict": verdict_label(r.federal_verdict) if r.federal_verdict else "",
              "below_federal": r.federal_verdict == "insufficient", "explanation": field_explanation(r)}

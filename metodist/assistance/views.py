@@ -694,7 +694,10 @@ def pairing_form(request, pk: int | None = None):
         raise PermissionDenied(_("Школу-шефа закрепляет методическая служба."))
     if instance is None and not rights.has_any(request.user, {"methodologist", "region_admin"}):
         raise PermissionDenied(_("Школу-шефа закрепляет методическая служба."))
-    form = MentorSchoolForm(request.POST or None, instance=instance, user=request.user)
+    # a proposal of stage 3 (practices:mentors) opens the form with the pair and the year filled in
+    initial = {name: request.GET[name] for name in ("school", "mentor_school", "academic_year", "roadmap")
+               if instance is None and request.GET.get(name, "").isdigit()}
+    form = MentorSchoolForm(request.POST or None, instance=instance, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             item = form.save(commit=False)

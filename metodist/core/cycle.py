@@ -22,7 +22,7 @@ from metodist.core.models import Organisation
 STAGES = [
     (1, gettext_lazy("Сбор данных"), "collection:uploads"),
     (2, gettext_lazy("Анализ, выявление проблем"), "analysis:dashboard"),
-    (3, gettext_lazy("Изучение передового опыта"), None),
+    (3, gettext_lazy("Изучение передового опыта"), "practices:index"),
     (4, gettext_lazy("Дорожные карты и рекомендации"), "planning:index"),
     (5, gettext_lazy("Методическая помощь"), "assistance:index"),
     (6, gettext_lazy("Мониторинг"), "monitoring:index"),
@@ -79,8 +79,31 @@ def _version() -> tuple:
             Roadmap.objects.aggregate(m=Max("updated_at"))["m"])
 
 
+#: bumped when a record of stages 3 and 5 is saved or deleted (`bump`), so their figures are not cached stale
+GENERATION_KEY = "metodist:cycle:generation"
+
+
+def bump(*args, **kwargs) -> None:
+    """A signal receiver: the stage figures cached so far are stale. (The cache is per process unless a
+    shared one is configured; other processes then refresh within the cache's 10 minutes.)"""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def watch(*models) -> None:
+    """Connect `bump` to the saving and deleting of the models (called from the apps' `ready`)."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in models:
+        post_save.connect(bump, sender=model, dispatch_uid=f"cycle-save-{model._meta.label}")
+        post_delete.connect(bump, sender=model, dispatch_uid=f"cycle-delete-{model._meta.label}")
+
+
 def stages(organisation: Organisation | None, start_year: int) -> list[Stage]:
-    key = f"metodist:cycle:{organisation.pk if organisation else 0}:{start_year}:{hash(_version())}"
+    generation = cache.get(GENERATION_KEY, 0)
+    key = f"metodist:cycle:{organisation.pk if organisation else 0}:{start_year}:{generation}:{hash(_version())}"
     figures = cache.get(key)
     if figures is None:
         figures = _figures(organisation, start_year)
@@ -136,8 +159,9 @@ def _figures(organisation: Organisation | None, start_year: int) -> dict:
     planned = roadmaps.aggregate(total=Count("pk"), approved=Count("pk", filter=Q(status=RoadmapStatus.APPROVED)))
     monitored = _monitored(organisation, start_year)
     assisted = _assisted(organisation, start_year)
+    studied = _studied(organisation, start_year)
     return {
-        **monitored, **assisted,
+        **monitored, **assisted, **studied,
         "roadmaps": planned["total"], "roadmaps_approved": planned["approved"],
         "works": counted["works"], "assessments": counted["assessments"], "schools": counted["schools"],
         "diagnostics": diagnostics.count(),
@@ -159,6 +183,25 @@ def _monitored(organisation: Organisation | None, start_year: int) -> dict:
     tracks = [track_of(i) for i in indicators.select_related("roadmap").prefetch_related("values")]
     return {"indicators": len(tracks), "measured": sum(t.state != TrackState.NOT_MEASURED for t in tracks),
             "reached": sum(t.state == TrackState.REACHED for t in tracks)}
+
+
+def _studied(organisation: Organisation | None, start_year: int) -> dict:
+    """Stage 3 of the year: the published practices of the organisation's schools (and how many of them
+    are confirmed by results), and the sessions of its communities held in the year."""
+    from metodist.core.access import ancestor_paths
+    from metodist.practices.models import CommunitySession, EvidenceVerdict, Practice, PracticeStatus
+
+    practices = Practice.objects.filter(status=PracticeStatus.PUBLISHED)
+    sessions = CommunitySession.objects.filter(date__gte=datetime.date(start_year, 9, 1),
+                                               date__lt=datetime.date(start_year + 1, 9, 1))
+    if organisation is not None:
+        practices = practices.filter(school__path__startswith=organisation.path)
+        sessions = sessions.filter(Q(association__organisation__path__startswith=organisation.path)
+                                   | Q(club__organisation__path__startswith=organisation.path)
+                                   | Q(club__organisation__path__in=ancestor_paths(organisation.path)))
+    confirmed = practices.filter(evidence__verdict__in=[EvidenceVerdict.IMPROVED, EvidenceVerdict.HIGH_LEVEL])
+    return {"practices": practices.count(), "practices_confirmed": confirmed.distinct().count(),
+            "sessions": sessions.count()}
 
 
 def _assisted(organisation: Organisation | None, start_year: int) -> dict:
@@ -203,6 +246,16 @@ def _describe(number: int, figures: dict) -> tuple[str, str]:
         return "done", ngettext(
             "анализ от {date}: {n} проблемное поле", "анализ от {date}: {n} проблемных полей",
             figures["problem_fields"]).format(date=figures["run_date"], n=figures["problem_fields"])
+    if number == 3:
+        if not figures.get("practices") and not figures.get("sessions"):
+            if figures["problem_fields"]:
+                return "partial", _("практик и заседаний по проблемным полям ещё нет")
+            return "empty", _("практик и заседаний сообществ нет")
+        return ("done" if figures["practices"] and figures["sessions"] else "partial"), ", ".join([
+            ngettext("{n} практика, подтверждено результатами {k}", "{n} практик, подтверждено результатами {k}",
+                     figures["practices"]).format(n=figures["practices"], k=figures["practices_confirmed"]),
+            ngettext("{n} заседание сообществ", "{n} заседаний сообществ", figures["sessions"]).format(
+                n=figures["sessions"])])
     if number == 4:
         if not figures.get("roadmaps"):
             if figures["problem_fields"]:

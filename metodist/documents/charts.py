@@ -384,3 +384,32 @@ def help_effects_spec(items) -> dict:
         title=_("Эффект помощи: изменение у участников минус изменение у сравнимых классов"),
         width=WIDTH, height=max(60, 28 * len(rows)))
     return _named(chart, effects=rows, zero=[{"x": 0}])
+
+
+def practice_evidence_spec(rows) -> dict:
+    """A practice's evidence (`practices.models.PracticeEvidence`): for each of its elements the solve rate
+    of the authors' classes (solid) and of the municipality (dashed) in the year before the practice and
+    the latest year, so a gain is the solid line rising above the dashed one."""
+    values = []
+    for row in rows:
+        what = row.content_element or row.skill
+        name = f"{what.code} {what.name[:50]}{'…' if len(what.name) > 50 else ''}"
+        for year, own, ref in ((row.before_year, row.before, row.reference_before),
+                               (row.after_year, row.after, row.reference_after)):
+            if year is None:
+                continue
+            label = f"{year}/{year + 1}"
+            if own is not None:
+                values.append({"e": name, "year": label, "who": row.get_scope_display(), "pct": round(own, 1)})
+            if ref is not None:
+                values.append({"e": name, "year": label, "who": row.reference_name, "pct": round(ref, 1)})
+    chart = alt.Chart(alt.Data(name="evidence")).mark_line(point=True).encode(
+        x=alt.X("year:O", title=_("Учебный год"), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("pct:Q", title=_("Выполнение заданий, %"), scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("e:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=420)),
+        strokeDash=alt.StrokeDash("who:N", title=None, legend=alt.Legend(orient="bottom")),
+        detail="who:N",
+        tooltip=[alt.Tooltip("e:N", title=_("Элемент")), alt.Tooltip("who:N", title=_("Чьи результаты")),
+                 alt.Tooltip("year:O", title=_("Год")), alt.Tooltip("pct:Q", title=_("Выполнение, %"))],
+    ).properties(title=_("Результаты авторов практики и муниципалитета до и после"), width=WIDTH, height=HEIGHT)
+    return _named(chart, evidence=values)

@@ -214,7 +214,30 @@ def _actions_for_goal(roadmap: Roadmap, indicator: Indicator, goal: Goal, positi
             expected_result=_("Выполнение заданий темы не ниже целевого значения показателя"),
         ),
     ]
+    practice = _matched_practice(field)
+    if practice is not None:
+        made.insert(1, RoadmapAction(
+            roadmap=roadmap, position=position + 1, indicator=indicator, start=dates["september"],
+            due=dates["october"], link_kind="practice", link_id=practice.pk,
+            title=_("Изучить и применить практику «{title}» ({school}) по теме: {element}").format(
+                title=practice.title, school=practice.school.short_name, element=element),
+            owner_teacher=teacher or head, owner_text="" if (teacher or head) else _("учителя предмета"),
+            expected_result=_("Приёмы практики опробованы на уроках, итоги обсуждены на методобъединении"),
+        ))
+        for number, action in enumerate(made):
+            action.position = position + number
     return made
+
+
+def _matched_practice(field: ProblemField):
+    """The published practice with the strongest evidence on the field's element (stage 3), if its results
+    grew or stay above the municipality; None otherwise."""
+    from metodist.practices.matching import practices_for
+
+    found = practices_for(field, limit=1)
+    if found and found[0].strength[0] <= 1:
+        return found[0].practice
+    return None
 
 
 @transaction.atomic

@@ -31,6 +31,15 @@ def pct(value, digits: int = 1) -> str:
 
 
 @register.filter
+def share(value, digits: int = 1) -> str:
+    """A stored share (0–1, as problem fields keep their solve rates) as a percentage: 0.457 → «45,7 %»."""
+    try:
+        return pct(None if value is None or value == "" else 100 * float(value), digits)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
 def signed(value, digits: int = 1) -> str:
     """A difference: «+3,2», «−4», «0»."""
     if value is None:
