@@ -181,5 +181,8 @@ SPECTACULAR_SETTINGS = {
         "RouteStatusEnum": "metodist.assistance.models.RouteStatus",
         "ItemStatusEnum": "metodist.assistance.models.ItemStatus",
         "MentoringStatusEnum": "metodist.assistance.models.MentoringStatus",
+        "EvidenceScopeEnum": "metodist.practices.models.EvidenceScope",
+        "EvidenceVerdictEnum": "metodist.practices.models.EvidenceVerdict",
+        "PracticeStatusEnum": "metodist.practices.models.PracticeStatus",
     },
 }

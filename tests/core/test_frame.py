@@ -121,7 +121,7 @@ def test_user_with_several_roles_picks_the_one_he_acts_in(tree):
     assert client.post("/role/", {"role": school_role.pk, "next": "https://example.com/"})["Location"] == "/"
 
 
-def test_navigation_shows_the_six_stages_and_says_which_are_not_built(tree):
+def test_navigation_shows_the_six_stages_as_links(tree):
     make_user("metod", ("methodologist", tree["north"]))
     client = Client()
     sign_in(client, "metod")
@@ -129,9 +129,9 @@ def test_navigation_shows_the_six_stages_and_says_which_are_not_built(tree):
     for title in ("Сбор данных", "Анализ, выявление проблем", "Изучение передового опыта",
                   "Дорожные карты и рекомендации", "Методическая помощь", "Мониторинг"):
         assert title in text
-    # stage 3 is not built yet: shown as such, not as a link to an empty page; the others are links
-    assert text.count('aria-disabled="true"') == 1
-    for url in ("/collection/uploads/", "/analysis/", "/planning/", "/assistance/", "/monitoring/"):
+    # every stage is built: each is a link, none is shown as unavailable
+    assert 'aria-disabled="true"' not in text
+    for url in ("/collection/uploads/", "/analysis/", "/practices/", "/planning/", "/assistance/", "/monitoring/"):
         assert f'href="{url}"' in text
 
 

@@ -195,12 +195,12 @@ def test_every_endpoint_has_its_access_tests():
     from metodist.api_urls import router
 
     public = {"assessments", "content-elements", "skills"}
-    # the endpoints of stages 4–6, whose access (the owner sees, another school's teacher and another
+    # the endpoints of stages 3–6, whose access (the owner sees, another school's teacher and another
     # municipality's methodologist get 404 by id and an empty list) is tested on the demo in their own
-    # modules: tests/planning/test_roadmaps_on_demo.py, tests/assistance/test_assistance_pages.py,
-    # tests/monitoring/test_monitoring_on_demo.py
-    elsewhere = {"roadmaps", "recommendations", "courses", "enrolments", "assistance-requests",
-                 "development-routes", "mentorships", "mentor-schools", "events", "event-attendance",
+    # modules: tests/practices/test_practices_on_demo.py, tests/planning/test_roadmaps_on_demo.py,
+    # tests/assistance/test_assistance_pages.py, tests/monitoring/test_monitoring_on_demo.py
+    elsewhere = {"practices", "community-sessions", "roadmaps", "recommendations", "courses", "enrolments",
+                 "assistance-requests", "development-routes", "mentorships", "mentor-schools", "events", "event-attendance",
                  "indicator-tracks", "help-effects", "lesson-observations", "cycles"}
     assert {prefix for prefix, _viewset, _name in router.registry} == set(ENDPOINTS) | public | elsewhere
 
