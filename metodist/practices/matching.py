@@ -207,6 +207,7 @@ class Candidate:
     statuses: list[str]
     score: float
     fields: list[tuple[str, float]] = field(default_factory=list)  # (field label, points above)
+    pairing: object = None  # the MentorSchool of the year when this school already supports the weak one
 
 
 @dataclass
@@ -322,5 +323,8 @@ def propose_mentor_schools(run, within=None, *, limit: int = 3) -> list[Proposal
         candidates.sort(key=lambda c: (-c.score, c.school.short_name))
         current = list(MentorSchool.objects.filter(school=weak, academic_year__start_year=year)
                        .select_related("mentor_school"))
+        paired = {c.mentor_school_id: c for c in current}
+        for candidate in candidates[:limit]:
+            candidate.pairing = paired.get(candidate.school.pk)
         proposals.append(Proposal(weak, status, fields, candidates[:limit], current))
     return proposals
