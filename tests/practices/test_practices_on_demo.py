@@ -347,3 +347,33 @@ def test_evidence_recounted_after_import(demo):
     before = joint.evidence.get().pk
     assert recompute_for_assessment(assessment) >= 2  # the joint practice and the draft
     assert joint.evidence.get().pk != before
+
+
+def test_command_line(demo, monkeypatch):
+    """`metodist practices`: the same proposals, matches and evidence as the pages, as JSON; a wrong number
+    or organisation is an error with its exit code, not a traceback."""
+    from typer.testing import CliRunner
+
+    from metodist.analysis.models import ProblemField
+    from metodist.cli import app
+
+    monkeypatch.setattr("metodist.bootstrap._ready", True)
+    runner = CliRunner()
+    result = runner.invoke(app, ["practices", "mentors", "--org", "demo-m01", "--year", "2024", "--json"])
+    assert result.exit_code == 0, result.output
+    schools = {s["code"]: s for s in json.loads(result.stdout)["schools"]}
+    assert schools["edu900015"]["candidates"][0]["code"] == "edu900016"
+    joint = practice("Моделирование условия")
+    field = ProblemField.objects.filter(content_element=joint.content_elements.get()).first()
+    result = runner.invoke(app, ["practices", "match", "--field", str(field.pk), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["field"] == field.pk and joint.pk in [p["id"] for p in data["practices"]]
+    assert all(s["lower"] > s["reference"] for s in data["schools"])  # strong beyond their interval
+    result = runner.invoke(app, ["practices", "evidence", "--json"])
+    assert result.exit_code == 0, result.output
+    verdicts = {p["id"]: p["verdicts"] for p in json.loads(result.stdout)["practices"]}
+    assert "improved" in verdicts[joint.pk]
+    assert runner.invoke(app, ["practices", "match", "--field", "999999"]).exit_code == 2
+    assert runner.invoke(app, ["practices", "mentors", "--org", "nope", "--year", "2024"]).exit_code == 2
+    assert runner.invoke(app, ["practices", "mentors", "--org", "demo-m01", "--year", "2019"]).exit_code == 1
