@@ -218,11 +218,7 @@ def status_badge(kind: str) -> tuple[str, str]:
 
 def field_name(row) -> str:
     """What a problem field is about: «1.2 Название элемента», an ability or a type of task."""
-    if row.content_element_id:
-        return f"{row.content_element.code} {row.content_element.name}"
-    if row.skill_id:
-        return f"{row.skill.code} {row.skill.name}"
-    return row.task_type
+    return row.topic
 
 
 def field_explanation(row) -> str:

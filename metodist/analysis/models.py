@@ -125,7 +125,21 @@ class ProblemField(models.Model):
         indexes = [models.Index(fields=["run", "group_level", "flagged"], name="problem_field_run_level")]
 
     def __str__(self) -> str:
-        return f"{self.get_group_level_display()}: {self.content_element or self.skill or self.task_type}"
+        return f"{self.get_group_level_display()}: {self.topic}"
+
+    @property
+    def topic(self) -> str:
+        """What the field is about, as a reader names it: «1.2 Название элемента», «2.1 Умение», or
+        «задания с кратким ответом» (a task type is stored as its code)."""
+        if self.content_element_id:
+            return f"{self.content_element.code} {self.content_element.name}"
+        if self.skill_id:
+            return f"{self.skill.code} {self.skill.name}"
+        from metodist.reference.models import TaskType
+
+        if self.task_type in TaskType.values:
+            return _("задания {kind}").format(kind=TaskType(self.task_type).label)
+        return self.task_type
 
 
 class SchoolStatusKind(models.TextChoices):

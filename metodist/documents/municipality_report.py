@@ -536,7 +536,7 @@ def section_conclusions(section: Section, data: MunicipalityReport) -> list[str]
             items="; ".join(f"{e.code} «{e.name}» ({percent(e.municipality)})" for e in weakest)))
     if section.municipal_fields:
         result.append(_("Проблемные поля муниципалитета в целом: {items}.").format(items="; ".join(
-            f"{pf.content_element or pf.skill or pf.task_type} ({percent(pf.solve_rate)} при "
+            f"{pf.topic} ({percent(pf.solve_rate)} при "
             f"{percent(pf.reference)} по региону)" for pf in section.municipal_fields[:NAMED])))
     flagged = [s for s in section.schools if s.objectivity]
     if flagged:

@@ -145,11 +145,7 @@ def _problem_fields(school, assessment):
 
 
 def _field_name(pf) -> str:
-    if pf.content_element_id:
-        return f"{pf.content_element.code} {pf.content_element.name}"
-    if pf.skill_id:
-        return f"{pf.skill.code} {pf.skill.name}"
-    return pf.task_type
+    return pf.topic
 
 
 def _group_name(pf) -> str:

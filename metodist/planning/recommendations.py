@@ -36,7 +36,7 @@ def _element(field: ProblemField) -> str:
         return f"{field.content_element.code} «{field.content_element.name}»"
     if field.skill_id:
         return f"{field.skill.code} «{field.skill.name}»"
-    return field.task_type
+    return field.topic
 
 
 def _basis(field: ProblemField) -> str:

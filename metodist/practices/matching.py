@@ -224,8 +224,8 @@ def _key(pf) -> tuple:
 
 
 def _label(pf) -> str:
-    what = pf.content_element or pf.skill or pf.task_type
-    return f"{pf.assessment.code}: {what}"
+    what = pf.topic
+    return f"{pf.assessment.title}: {what}"
 
 
 def weak_fields(run, school, limit: int = 12) -> list:
