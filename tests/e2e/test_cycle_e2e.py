@@ -68,6 +68,38 @@ def test_from_a_problem_field_to_a_measured_effect(cycle_page, cycle_server, sig
     assert "утверждена" in page.locator("main").inner_text()
     screenshot(page, "planning-roadmap")
 
+    # 3a. stage 3: from a problem field of the low-results school to the practices and the strong colleagues
+    page.goto(page.base + "/analysis/org/edu900015/?year=2024")
+    page.locator("main a:has-text('Практики и сильные коллеги по теме')").first.click()
+    page.wait_for_url(re.compile(r"/practices/match/\d+/$"))
+    assert "Кто силён по этой теме" in page.locator("main").inner_text()
+    screenshot(page, "practices-match")
+
+    # 3b. a mentor school for a low-results school, from the proposals of the 2024/2025 analysis
+    page.goto(page.base + "/practices/mentor-schools/?year=2024")
+    screenshot(page, "practices-mentor-schools")
+    page.locator("main a.button:has-text('Закрепить')").first.click()
+    page.wait_for_url(re.compile(r"/assistance/mentor-schools/new/\?"))
+    assert page.locator("#id_school").input_value() and page.locator("#id_mentor_school").input_value()
+    page.fill("#id_plan", "Взаимопосещение уроков математики; совместное заседание ШМО по проблемным полям ВПР")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/assistance/mentor-schools/\d+/$"))
+    assert "Взаимопосещение" in page.locator("main").inner_text()
+
+    # 3c. a teacher enrolled in the course on the content element
+    page.goto(page.base + "/assistance/courses/")
+    page.locator("main a", has_text=course["title"][:40]).first.click()
+    page.wait_for_url(re.compile(r"/assistance/courses/\d+/$"))
+    page.click("text=Записать учителей")
+    page.wait_for_url(re.compile(r"/enrol/$"))
+    first = page.locator("#id_teachers option").first
+    teacher = first.inner_text().split(" (")[0].strip()
+    page.select_option("#id_teachers", first.get_attribute("value"))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/assistance/courses/\d+/#enrolments$"))
+    assert "Записано на курс: 1." in page.locator("body").inner_text()
+    assert teacher in page.locator("#enrolments").inner_text()
+
     # 4. the help: the course on this element, as the municipality sees it before the new results
     page.goto(page.base + "/monitoring/effects/")
     row = course_row(page, course["title"])
