@@ -170,6 +170,7 @@ def load(wrk: str, script: str, base: str, path: str, cookie: str, users: int, s
 def pages(codes: dict) -> list[tuple[str, str, str]]:
     """(name, user, path) of what is measured."""
     region, municipality, school, work = codes["region"], codes["municipality"], codes["school"], codes["work"]
+    year = codes["year"]
     return [
         ("dashboard: region", "bench_region", "/analysis/"),
         ("dashboard: municipality", "bench_methodologist", "/analysis/"),
@@ -184,6 +185,12 @@ def pages(codes: dict) -> list[tuple[str, str, str]]:
         ("trend: municipality", "bench_methodologist", f"/analysis/reports/trends/?org={municipality}&assessment={work}"),
         ("deficits: municipality", "bench_methodologist", f"/analysis/reports/deficits/?org={municipality}"),
         ("home page: municipality", "bench_methodologist", "/"),
+        ("practice library: municipality", "bench_methodologist", "/practices/"),
+        ("mentor schools: municipality", "bench_methodologist", f"/practices/mentor-schools/?year={year}"),
+        ("mentor schools: region", "bench_region", f"/practices/mentor-schools/?year={year}"),
+        ("roadmaps: municipality", "bench_methodologist", "/planning/"),
+        ("help: municipality", "bench_methodologist", "/assistance/"),
+        ("monitoring: municipality", "bench_methodologist", "/monitoring/"),
     ]
 
 
@@ -218,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     made = subprocess.run([METODIST, "manage", "shell", "-c", USERS_SCRIPT % (PASSWORD, args.year)], cwd=ROOT,
                           env=env, capture_output=True, text=True, check=True).stdout
     region, municipality, school, work = re.search(r"BENCH (\S+) (\S+) (\S+) (\S+)", made).groups()
-    codes = {"region": region, "municipality": municipality, "school": school, "work": work}
+    codes = {"region": region, "municipality": municipality, "school": school, "work": work, "year": args.year}
     results["codes"] = codes
 
     port = free_port()
