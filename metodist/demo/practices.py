@@ -93,7 +93,8 @@ def _practices(truth: dict) -> dict:
     run = _latest_run(max(COURSE["academic_year"], 2025))
     best = list(ProblemField.objects.filter(
         run=run, group_level="school", organisation=strong, field_kind="content_element", difference__gt=0,
-        assessment__subject=maths).select_related("content_element").order_by("-difference")[:3]) if run else []
+        assessment__subject=maths, assessment__grade__range=(5, 9), pupils__gte=10)  # the practice's grades,
+        .select_related("content_element").order_by("-difference")[:3]) if run else []  # enough works to judge
     school_practice = Practice.objects.create(
         title="Индивидуальные планы ликвидации пробелов для обучающихся с рисками учебной неуспешности в "
               "малокомплектной школе",
@@ -266,11 +267,14 @@ def _sessions(practices: dict) -> int:
                 decisions="Опробовать приём в 6 классах, итоги — на апрельском заседании.", satisfaction=4.1)
     club = SubjectClub.objects.filter(name="Клуб «ЛИДЕР»").first()
     if club is not None and low is not None:
+        from metodist.practices.matching import weak_fields
+
         session(club, number=4, date=datetime.date(2025, 10, 22), format=SessionFormat.FIELD, host=low,
                 place=low.short_name, topic="Выездное заседание: проблемные поля школы и опыт школы-наставника",
                 agenda="1. Посещение уроков математики 5–7 классов.\n2. Разбор проблемных полей школы.\n"
                        "3. Опыт «Покровской СОШ»: индивидуальные планы ликвидации пробелов.",
-                participants=list(club.members.all())[:6], guests=5, problem_fields=fields(run_2024, low),
+                participants=list(club.members.all())[:6], guests=5,
+                problem_fields=weak_fields(run_2024, low)[:4] if run_2024 else [],  # flagged, else its largest gaps
                 practices=[practices["school"]],
                 decisions="Закрепить за учителями школы наставников из Клуба; повторное посещение уроков в феврале.",
                 feedback="Учителя школы отметили полезность разбора уроков сразу после посещения.", satisfaction=4.6)

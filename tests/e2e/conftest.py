@@ -155,6 +155,24 @@ def sign_in():
     return _sign_in
 
 
+def _wait_for_charts(page, at_least: int = 1) -> int:
+    page.wait_for_function(
+        "n => { const c = document.querySelectorAll('.chart[data-spec]');"
+        " return c.length >= n && [...c].every(e => ['true', 'error'].includes(e.dataset.drawn)); }",
+        arg=at_least, timeout=30_000)
+    charts = page.locator(".chart[data-spec]")
+    assert page.locator(".chart[data-drawn=error]").count() == 0
+    for i in range(charts.count()):
+        assert charts.nth(i).locator("svg").count() >= 1
+    return charts.count()
+
+
+@pytest.fixture
+def wait_for_charts():
+    """wait_for_charts(page, at_least=1): every chart of the page drawn as SVG, none failed; their number."""
+    return _wait_for_charts
+
+
 @pytest.fixture
 def screenshot():
     """screenshot(page, name): kept when METODIST_SCREENSHOTS names a folder (docs/screenshots holds the

@@ -55,18 +55,6 @@ def upload(page, path: str, assessment: str = "vpr-2026-ma-5") -> None:
     page.locator("#summary-title").wait_for(timeout=60_000)
 
 
-def wait_for_charts(page, at_least: int = 1) -> int:
-    page.wait_for_function(
-        "n => { const c = document.querySelectorAll('.chart[data-spec]');"
-        " return c.length >= n && [...c].every(e => ['true', 'error'].includes(e.dataset.drawn)); }",
-        arg=at_least, timeout=30_000)
-    charts = page.locator(".chart[data-spec]")
-    assert page.locator(".chart[data-drawn=error]").count() == 0
-    for i in range(charts.count()):
-        assert charts.nth(i).locator("svg").count() >= 1
-    return charts.count()
-
-
 def test_a_form_with_errors_lists_every_one_and_imports_nothing(page, server, sign_in, screenshot, tmp_path):
     rows = demo_rows(server)
     header = rows[0]
@@ -122,7 +110,7 @@ def test_a_corrected_form_imports_with_its_progress_to_the_end(page, server, sig
     "/analysis/",
     f"/analysis/org/{SCHOOL}/",
 ])
-def test_each_report_draws_its_charts(page, sign_in, screenshot, path):
+def test_each_report_draws_its_charts(page, sign_in, screenshot, wait_for_charts, path):
     sign_in(page, "methodologist")
     response = page.goto(page.base + path)
     assert response.status == 200
