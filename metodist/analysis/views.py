@@ -11,7 +11,9 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from metodist.analysis import dashboards
@@ -89,29 +91,57 @@ def _no_run(request, organisation, year: int):
         "запускает анализ командой «metodist analyse».").format(year=year_label(year)))
 
 
+def _content(request, kind: str, organisation, run, build) -> str:
+    """The dashboard's content (everything but the frame), rendered once per analysis run, user, query and
+    language and kept in the shared report cache (`report_cache`): a region's dashboard takes seconds to
+    build from 600 schools' stored findings and must not be rebuilt on every request, nor once per server
+    process. The key also holds the uploads' version, because the works counted beside the findings change
+    with every import; the frame (navigation, the stage figures, forms with their CSRF token) is rendered
+    per request around it. `build()` returns the template's context."""
+    from django.db.models import Count, Max
+
+    from metodist.analysis import report_cache
+    from metodist.collection.models import Upload
+
+    uploads = Upload.objects.aggregate(n=Count("pk"), last=Max("pk"), finished=Max("finished_at"))
+    parts = (organisation.pk, run.pk, run.finished_at, request.user.pk, request.get_full_path(),
+             uploads["n"], uploads["last"], uploads["finished"])
+
+    def compute() -> str:
+        return render_to_string(f"analysis/_dashboard_{kind}_content.html", build(), request=request)
+
+    return mark_safe(report_cache.cached(f"dashboard-{kind}", parts, compute))
+
+
 def _municipality_page(request, organisation):
     year = academic_year(request)
     run = latest_run(organisation, year)
     if run is None:
         return _no_run(request, organisation, year)
-    data = dashboards.municipality(request.user, organisation, run,
-                                   assessment_code=request.GET.get("assessment") or None)
-    tables = dashboards.municipality_tables(data)
+    def build() -> dict:
+        from metodist.documents.charts import problem_heatmap_spec, success_funnel_spec
+
+        data = dashboards.municipality(request.user, organisation, run,
+                                       assessment_code=request.GET.get("assessment") or None)
+        return {
+            "organisation": organisation, "data": data, "tables": dashboards.municipality_tables(data),
+            "year_label": year_label(year),
+            "year_docx_url": _report_url("analysis:municipality_docx", "/analysis/reports/municipality.docx",
+                                         org=organisation.code, year=year)
+            if organisation.kind == OrganisationKind.MUNICIPALITY else None,
+            "heatmap_spec": problem_heatmap_spec(data["heatmap"]) if data["heatmap"]["rows"] else None,
+            "funnel_spec": success_funnel_spec(data["funnel"]) if data["funnel"]["points"] else None,
+        }
+
     if wants_xlsx(request):
-        return xlsx_response(list(tables.values()), f"{organisation.code}-{year}",
+        data = dashboards.municipality(request.user, organisation, run,
+                                       assessment_code=request.GET.get("assessment") or None)
+        return xlsx_response(list(dashboards.municipality_tables(data).values()), f"{organisation.code}-{year}",
                              title_lines=[organisation.short_name, _("Учебный год {year}").format(
                                  year=year_label(year))])
-    from metodist.documents.charts import problem_heatmap_spec, success_funnel_spec
-
     return render(request, "analysis/dashboard_municipality.html", {
-        "current_stage": 2, "organisation": organisation, "data": data, "tables": tables,
-        "year_label": year_label(year),
-        "year_docx_url": _report_url("analysis:municipality_docx", "/analysis/reports/municipality.docx",
-                                     org=organisation.code, year=year)
-        if organisation.kind == OrganisationKind.MUNICIPALITY else None,
-        "heatmap_spec": problem_heatmap_spec(data["heatmap"]) if data["heatmap"]["rows"] else None,
-        "funnel_spec": success_funnel_spec(data["funnel"]) if data["funnel"]["points"] else None,
-    })
+        "current_stage": 2, "organisation": organisation,
+        "content": _content(request, "municipality", organisation, run, build)})
 
 
 def _school_page(request, school):
@@ -119,25 +149,31 @@ def _school_page(request, school):
     run = latest_run(school, year)
     if run is None:
         return _no_run(request, school, year)
-    data = dashboards.school(request.user, school, run)
-    tables = dashboards.school_tables(data)
     if wants_xlsx(request):
-        return xlsx_response(list(tables.values()), f"{school.code}-{year}",
+        data = dashboards.school(request.user, school, run)
+        return xlsx_response(list(dashboards.school_tables(data).values()), f"{school.code}-{year}",
                              title_lines=[school.short_name, _("Учебный год {year}").format(year=year_label(year))])
-    from metodist.documents.charts import school_trend_spec
 
-    for work in data["works"]:
-        code = work["assessment"].code
-        work["standard_url"] = _report_url("analysis:standard", "/analysis/reports/standard/",
+    def build() -> dict:
+        from metodist.documents.charts import school_trend_spec
+
+        data = dashboards.school(request.user, school, run)
+        for work in data["works"]:
+            code = work["assessment"].code
+            work["standard_url"] = _report_url("analysis:standard", "/analysis/reports/standard/",
+                                               assessment=code, org=school.code)
+            work["docx_url"] = _report_url("analysis:school_docx", "/analysis/reports/school.docx",
                                            assessment=code, org=school.code)
-        work["docx_url"] = _report_url("analysis:school_docx", "/analysis/reports/school.docx",
-                                       assessment=code, org=school.code)
+        return {
+            "organisation": school, "data": data, "tables": dashboards.school_tables(data),
+            "year_label": year_label(year),
+            "year_docx_url": _report_url("analysis:school_docx", "/analysis/reports/school.docx", org=school.code,
+                                         year=year),
+            "trend_spec": school_trend_spec(data["trend"]) if len(data["trend"]["years"]) > 1 else None,
+        }
+
     return render(request, "analysis/dashboard_school.html", {
-        "current_stage": 2, "organisation": school, "data": data, "tables": tables, "year_label": year_label(year),
-        "year_docx_url": _report_url("analysis:school_docx", "/analysis/reports/school.docx", org=school.code,
-                                     year=year),
-        "trend_spec": school_trend_spec(data["trend"]) if len(data["trend"]["years"]) > 1 else None,
-    })
+        "current_stage": 2, "organisation": school, "content": _content(request, "school", school, run, build)})
 
 
 def _teacher_page(request, found):

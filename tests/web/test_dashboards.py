@@ -57,6 +57,36 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_pages():
+    """The dashboards keep their rendered content per analysis run and user (`views._content`); these
+    tests read the context it is rendered from, so each starts without it."""
+    from metodist.analysis import report_cache
+
+    report_cache.clear()
+
+
+def test_the_dashboard_is_built_once_and_rebuilt_after_an_import(demo, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from metodist.collection.models import Upload
+
+    methodologist = _client(client, "methodologist")
+    with CaptureQueriesContext(connection) as built:
+        first = methodologist.get("/analysis/")
+    assert "data" in first.context
+    with CaptureQueriesContext(connection) as kept:
+        second = methodologist.get("/analysis/")
+    assert "data" not in second.context and len(kept) < len(built) / 2
+    assert second.content.decode().count("<tr") == first.content.decode().count("<tr")
+    # another user is not served this user's page; a new upload makes the page be built again
+    assert "data" in _client(client, "region_admin").get("/analysis/").context
+    methodologist = _client(client, "methodologist")
+    Upload.objects.filter(pk=Upload.objects.order_by("-pk").values("pk")[:1]).update(finished_at=None)
+    assert "data" in methodologist.get("/analysis/").context
+
+
 def _client(client, username):
     from django.contrib.auth import get_user_model
 
