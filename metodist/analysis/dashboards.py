@@ -321,9 +321,11 @@ def at_risk(result) -> bool:
     return result.score >= RISK_SCORE
 
 
-def heatmap(user, run, path: str, schools: list, assessment_code: str | None) -> dict:
+def heatmap(user, run, path: str, schools: list, assessment_code: str | None, *, by_municipality: bool = False) -> dict:
     """Content elements × schools of one work from the stored school-level problem fields: the choices of
-    work (with how many flagged cells each has), the chosen one, the elements, and a row per school."""
+    work (with how many flagged cells each has), the chosen one, the elements, and a row per school. A
+    region's map (`by_municipality`) has a row per municipality instead: 600 school rows are neither
+    readable nor light (5.6 MB of page at 600 schools); a municipality's row opens its own map of schools."""
     from metodist.analysis.models import FieldKind, GroupLevel, ProblemField
 
     stored = ProblemField.objects.visible_to(user).filter(
@@ -337,17 +339,19 @@ def heatmap(user, run, path: str, schools: list, assessment_code: str | None) ->
     chosen = assessment_code if assessment_code in codes else None
     if chosen is None and choices:
         chosen = max(choices, key=lambda c: (c[2], c[0]))[0]
-    out = {"choices": choices, "chosen": chosen, "elements": [], "rows": [], "title": ""}
+    out = {"choices": choices, "chosen": chosen, "elements": [], "rows": [], "title": "",
+           "by_municipality": by_municipality}
     if chosen is None:
         return out
     out["title"] = next(t for c, t, _f in choices if c == chosen)
-    cells = (stored.filter(assessment__code=chosen, group_level__in=[GroupLevel.SCHOOL, GroupLevel.MUNICIPALITY,
-                                                                       GroupLevel.REGION])
+    levels = [GroupLevel.MUNICIPALITY, GroupLevel.REGION] if by_municipality else [
+        GroupLevel.SCHOOL, GroupLevel.MUNICIPALITY, GroupLevel.REGION]
+    cells = (stored.filter(assessment__code=chosen, group_level__in=levels)
              .select_related("content_element", "organisation"))
     # the flagged fields of the schools' classes and teachers on the same work: stored for flagged rows only
     inner: dict[tuple[int, str], list[str]] = defaultdict(list)
     for row in (stored.filter(assessment__code=chosen, group_level__in=[GroupLevel.CLASS, GroupLevel.TEACHER],
-                              flagged=True).select_related("content_element", "teacher", "school_class")
+                              flagged=True, organisation__in=[] if by_municipality else [s.pk for s in schools]).select_related("content_element", "teacher", "school_class")
                 .order_by("group_level", "pk")):
         who = (_("учитель {name}").format(name=row.teacher.full_name) if row.teacher_id
                else _("класс {name}").format(name=row.school_class))
@@ -418,7 +422,10 @@ def municipality(user, organisation, run, *, assessment_code: str | None = None)
            "resilient": len(resilient), "difficult": difficult,
            "risk": sum(1 for line in lines if line.risk),
            "assessments": len({a for s in schools for a in figures.by_school.get(s.pk, {})})}
-    heat = heatmap(user, run, path, schools, assessment_code)
+    from metodist.core.models import OrganisationKind
+
+    region = organisation is None or organisation.kind == OrganisationKind.REGION
+    heat = heatmap(user, run, path, schools, assessment_code, by_municipality=region)
     funnel = funnel_points(schools, figures)
     return {"run": run, "spring": spring, "schools": lines, "key": key, "low": low, "resilient": resilient,
             "objectivity": [row for row in objectivity if row["score"] > 0][:OBJECTIVITY_TOP], "heatmap": heat,
@@ -461,7 +468,8 @@ def municipality_tables(data: dict) -> dict[str, Table]:
                           *[cell["rate"] if cell else None for cell in line["cells"]]])
         marked |= {(r, c + 1) for c, cell in enumerate(line["cells"]) if cell and cell["flagged"]}
     heatmap_table = Table(
-        _("Выполнение элементов содержания по школам: {title}, %").format(title=heat["title"]), _("Карта полей"),
+        (_("Выполнение элементов содержания по муниципалитетам: {title}, %") if heat["by_municipality"] else
+         _("Выполнение элементов содержания по школам: {title}, %")).format(title=heat["title"]), _("Карта полей"),
         [_("Организация"), *[code for code, _n in elements]], heat_rows, pct=set(range(1, len(elements) + 1)),
         marked=marked, widths=[36, *[8] * len(elements)], freeze_columns=1,
         note=_("Выделены проблемные поля школы или одного из её классов (учителей): выполнение значимо ниже, "

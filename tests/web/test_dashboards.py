@@ -302,3 +302,18 @@ def test_a_year_without_analysis_says_so(demo, client):
     response = _client(client, "methodologist").get("/analysis/", {"year": "2021"})
     assert response.status_code == 200
     assert "2021/2022 учебного года ещё не выполнен" in response.content.decode()
+
+
+def test_the_region_map_has_a_row_per_municipality(demo, client):
+    """A region's heatmap is by municipality (each row opens the municipality's map of schools); the
+    municipality's own map is by school."""
+    from metodist.core.models import Organisation
+
+    response = _client(client, "region_admin").get("/analysis/")
+    heat = response.context["data"]["heatmap"]
+    assert heat["by_municipality"] and heat["rows"]
+    assert {line["organisation"].kind for line in heat["rows"]} <= {"region", "municipality"}
+    municipality = Organisation.objects.get(code="demo-m01")
+    assert f'href="/analysis/org/{municipality.code}/"' in response.content.decode().split('id="heatmap"')[1]
+    heat = _client(client, "methodologist").get("/analysis/").context["data"]["heatmap"]
+    assert not heat["by_municipality"] and any(line["is_school"] for line in heat["rows"])
