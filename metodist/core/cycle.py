@@ -8,6 +8,7 @@ next upload or analysis run changes them.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -45,14 +46,30 @@ def calendar_academic_year(today: datetime.date | None = None) -> int:
 
 
 def years_with_results(organisation: Organisation | None) -> list[int]:
-    """First calendar years of the academic years that have works in the organisation's subtree, newest first."""
-    from metodist.collection.models import Work
+    """First calendar years of the academic years that have works in the organisation's subtree, newest first.
+    Kept per organisation and uploads' version: every page asks (the year selector, the acting year), and
+    at a region's 350,000 works the distinct years cost 80 ms a time; works come and go only with uploads."""
+    # one query: the last work (the primary key's index: instant), the uploads' count and last finish
+    from django.db import connection
 
-    works = Work.objects.all()
-    if organisation is not None:
-        works = works.filter(school__path__startswith=organisation.path)
-    springs = works.values_list("assessment__year", flat=True).distinct()
-    return sorted({spring - 1 for spring in springs}, reverse=True)
+    from metodist.collection.models import Upload, Work
+
+    with connection.cursor() as cursor:
+        work, upload = connection.ops.quote_name(Work._meta.db_table), connection.ops.quote_name(Upload._meta.db_table)
+        cursor.execute(f"SELECT (SELECT MAX(id) FROM {work}), (SELECT COUNT(*) FROM {upload}), "  # noqa: S608
+                       f"(SELECT MAX(finished_at) FROM {upload})")
+        version = cursor.fetchone()
+    key = f"metodist:years:{organisation.pk if organisation else 0}:" + hashlib.sha1(
+        "|".join(str(v) for v in version).encode()).hexdigest()
+    years = cache.get(key)
+    if years is None:
+        works = Work.objects.all()
+        if organisation is not None:
+            works = works.filter(school__path__startswith=organisation.path)
+        springs = works.values_list("assessment__year", flat=True).distinct()
+        years = sorted({spring - 1 for spring in springs}, reverse=True)
+        cache.set(key, years, 600)
+    return years
 
 
 def current_year(organisation: Organisation | None, requested: str | int | None = None) -> int:
