@@ -265,7 +265,7 @@ def session_page(request, pk: int):
         "association__organisation", "club__organisation", "host"), pk=pk)
     community = session.community
     kind = "association" if session.association_id else "club"
-    fields = session.problem_fields.select_related("organisation", "content_element", "assessment", "run")
+    fields = session.problem_fields.select_related("organisation", "content_element", "skill", "assessment", "run")
     return page(request, "session.html", {
         "session": session, "community": community, "kind": kind, "fields": fields,
         "participants": session.participants.select_related("school").order_by("school__path", "full_name"),
