@@ -55,6 +55,19 @@ def _elements(field, subject=None):
     field.widget.attrs["size"] = 10
 
 
+def _problem_fields(field, user):
+    """A choice of the flagged content-element problem fields of finished analyses the user sees, newest
+    year first (an event's or a community session's «обсуждались проблемные поля»)."""
+    field.queryset = ProblemField.objects.visible_to(user).filter(
+        flagged=True, run__status=RunStatus.DONE, group_level__in=["school", "municipality", "region"],
+        field_kind="content_element").select_related("organisation", "content_element", "assessment",
+                                                     "run__academic_year").order_by(
+        "-run__academic_year__start_year", "organisation__path", "-priority")
+    field.label_from_instance = lambda f: (
+        f"{f.run.academic_year}: {f.organisation.short_name}, {f.assessment.title}, {f.topic[:70]}")
+    field.widget.attrs["size"] = 8
+
+
 def _organisations(field, queryset):
     field.queryset = queryset.order_by("path")
     field.label_from_instance = lambda o: "· " * o.depth + o.short_name
@@ -310,17 +323,8 @@ class EventForm(forms.ModelForm):
             kind__in=[OrganisationKind.REGION, OrganisationKind.MUNICIPALITY, OrganisationKind.SCHOOL]))
         self.fields["presenter"].queryset = visible_teachers(user)
         self.fields["presenter"].label_from_instance = teacher_label
-        fields = ProblemField.objects.visible_to(user).filter(
-            flagged=True, run__status=RunStatus.DONE, group_level__in=["school", "municipality", "region"],
-            field_kind="content_element").select_related("organisation", "content_element", "assessment",
-                                                         "run__academic_year").order_by(
-            "-run__academic_year__start_year", "organisation__path", "-priority")
-        self.fields["problem_fields"].queryset = fields
-        self.fields["problem_fields"].label_from_instance = lambda f: (
-            f"{f.run.academic_year}: {f.organisation.short_name}, {f.assessment.code}, "
-            f"{f.content_element.code} {f.content_element.name[:60]}")
+        _problem_fields(self.fields["problem_fields"], user)
         self.fields["problem_fields"].required = False
-        self.fields["problem_fields"].widget.attrs["size"] = 8
         _elements(self.fields["content_elements"])
 
     def clean(self):

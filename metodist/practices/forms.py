@@ -6,8 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from metodist.analysis.models import ProblemField, RunStatus
-from metodist.assistance.forms import DateInput, _elements, _organisations, teacher_label, visible_teachers
+from metodist.assistance.forms import (
+    DateInput,
+    _elements,
+    _organisations,
+    _problem_fields,
+    teacher_label,
+    visible_teachers,
+)
 from metodist.collection.models import CompetenceArea
 from metodist.core.models import Organisation, OrganisationKind, Subject
 from metodist.practices.models import CommunitySession, EvidenceVerdict, Practice, PracticeStatus, RiskFactor
@@ -102,16 +108,7 @@ class SessionForm(forms.ModelForm):
         self.fields["participants"].label_from_instance = teacher_label
         self.fields["participants"].widget.attrs["size"] = 10
         self.fields["participants"].help_text = _("Члены сообщества; гостей укажите числом.")
-        fields = ProblemField.objects.visible_to(user).filter(
-            flagged=True, run__status=RunStatus.DONE, group_level__in=["school", "municipality", "region"],
-            field_kind="content_element").select_related("organisation", "content_element", "assessment",
-                                                         "run__academic_year").order_by(
-            "-run__academic_year__start_year", "organisation__path", "-priority")
-        self.fields["problem_fields"].queryset = fields
-        self.fields["problem_fields"].label_from_instance = lambda f: (
-            f"{f.run.academic_year}: {f.organisation.short_name}, {f.assessment.code}, "
-            f"{f.content_element.code} {f.content_element.name[:60]}")
-        self.fields["problem_fields"].widget.attrs["size"] = 8
+        _problem_fields(self.fields["problem_fields"], user)
         _elements(self.fields["content_elements"])
         self.fields["practices"].queryset = Practice.objects.visible_to(user).select_related("school")
         self.fields["practices"].label_from_instance = lambda p: f"{p.title} ({p.school.short_name})"

@@ -280,6 +280,10 @@ def propose_mentor_schools(run, within=None, *, limit: int = 3) -> list[Proposal
         kinds[school_id].append(str(SchoolStatusKind(kind).label))
     year = run.academic_year.start_year + 1
     loads = _loads(year)
+    current_of: dict[int, list] = defaultdict(list)  # the pairings of the year already made, one query
+    for pairing in MentorSchool.objects.filter(school__in=[s.school_id for s in statuses],
+                                               academic_year__start_year=year).select_related("mentor_school"):
+        current_of[pairing.school_id].append(pairing)
     proposals = []
     for status in statuses:
         weak = status.school
@@ -321,8 +325,7 @@ def propose_mentor_schools(run, within=None, *, limit: int = 3) -> list[Proposal
                 kinds.get(pk, []), round(score, 1),
                 [(_label(keys[k]), round(v, 1)) for k, v in sorted(gaps.items(), key=lambda kv: -kv[1])][:5]))
         candidates.sort(key=lambda c: (-c.score, c.school.short_name))
-        current = list(MentorSchool.objects.filter(school=weak, academic_year__start_year=year)
-                       .select_related("mentor_school"))
+        current = current_of.get(weak.pk, [])
         paired = {c.mentor_school_id: c for c in current}
         for candidate in candidates[:limit]:
             candidate.pairing = paired.get(candidate.school.pk)
