@@ -9,6 +9,7 @@ with Django's cache framework (`year_figures`), so a region of 600 schools costs
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -273,6 +274,38 @@ class SchoolLine:
         return out
 
 
+@dataclass
+class MunicipalityLine:
+    """A municipality on the region's dashboard: its schools' pooled figures and how many of them carry
+    each status. A region's 600 school rows are read nowhere but in a spreadsheet, so the page lists its
+    municipalities (each opening its own dashboard) and the XLSX keeps every school."""
+
+    organisation: object
+    figures: Figures
+    schools: int = 0
+    low: int = 0
+    resilient: int = 0
+    risk: int = 0
+
+
+def municipality_lines(lines: list[SchoolLine], figures: YearFigures) -> list[MunicipalityLine]:
+    """One line per municipality of the schools' lines (a school's parent), in the order of their names."""
+    from metodist.core.models import Organisation
+
+    members = defaultdict(list)
+    for line in lines:
+        members[line.school.parent_id].append(line)
+    out = []
+    for organisation in Organisation.objects.filter(pk__in=[k for k in members if k]).order_by("short_name"):
+        own = members[organisation.pk]
+        out.append(MunicipalityLine(
+            organisation, figures.pooled([line.school.pk for line in own]), len(own),
+            low=sum(1 for line in own if any(s.kind == "low_results" for s in line.statuses)),
+            resilient=sum(1 for line in own if any(s.kind == "resilient" for s in line.statuses)),
+            risk=sum(1 for line in own if line.risk)))
+    return out
+
+
 def visible_schools(user, organisation, run):
     from metodist.core.models import Organisation, OrganisationKind
 
@@ -434,6 +467,7 @@ def municipality(user, organisation, run, *, assessment_code: str | None = None)
     heat = heatmap(user, run, path, schools, assessment_code, by_municipality=region)
     funnel = funnel_points(schools, figures)
     return {"run": run, "spring": spring, "schools": lines, "key": key, "low": low, "resilient": resilient,
+            "municipalities": municipality_lines(lines, figures) if region else None,
             "objectivity": [row for row in objectivity if row["score"] > 0][:OBJECTIVITY_TOP], "heatmap": heat,
             "funnel": funnel}
 
@@ -485,8 +519,25 @@ def municipality_tables(data: dict) -> dict[str, Table]:
         [_("Школа"), _("ИСС"), _("Работ с отметкой"), _("Успеваемость, %"), _("Положение")],
         [[p["school"], p["social_index"], p["n"], p["success"], p["zone"]] for p in data["funnel"]["points"]],
         pct={3}, widths=[36, 8, 12, 14, 24])
-    return {"schools": schools, "low": low, "resilient": resilient, "objectivity": objectivity,
-            "heatmap": heatmap_table, "funnel": funnel}
+    out = {"schools": schools, "low": low, "resilient": resilient, "objectivity": objectivity,
+           "heatmap": heatmap_table, "funnel": funnel}
+    if data.get("municipalities") is not None:
+        out["municipalities"] = Table(
+            _("Муниципалитеты: результаты работ учебного года"), _("Муниципалитеты"),
+            [_("Муниципалитет"), _("Код"), _("Школ"), _("Участников"), _("Средний первичный балл, % от максимума"),
+             _("Успеваемость, %"), _("Качество, %"), _("Школ с низкими результатами"), _("Резильентных школ"),
+             _("Школ с риском необъективности")],
+            [[m.organisation.short_name, m.organisation.code, m.schools, m.figures.participants,
+              _pct(m.figures.mean_pct), _pct(m.figures.success_pct), _pct(m.figures.quality_pct), m.low,
+              m.resilient, m.risk] for m in data["municipalities"]],
+            pct={4, 5, 6}, widths=[36, 12, 8, 12, 16, 14, 12, 14, 14, 14], freeze_columns=1)
+        # the page's funnel table: the schools outside the 95 % limits (the chart shows them all)
+        out["funnel_outside"] = dataclasses.replace(
+            funnel, title=_("Школы за контрольными границами 95 %"),
+            rows=[row for row, p in zip(funnel.rows, data["funnel"]["points"], strict=True)
+                  if p["zone"] != _("в пределах границ")],
+            note=_("Школы в пределах границ — в таблице XLSX."))
+    return out
 
 
 # --- the school ------------------------------------------------------------------------------------

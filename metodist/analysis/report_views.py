@@ -44,8 +44,14 @@ def _assessments(request):
     from metodist.collection.models import Work
     from metodist.reference.models import Assessment
 
-    works = Work.objects.visible_to(request.user).filter(assessment=OuterRef("pk"), absent=False)
-    return list(Assessment.objects.filter(Exists(works)).select_related("subject")
+    def compute() -> list[int]:
+        works = Work.objects.visible_to(request.user).filter(assessment=OuterRef("pk"), absent=False)
+        return list(Assessment.objects.filter(Exists(works)).values_list("pk", flat=True))
+
+    # which assessments have works the user may see changes only with the results: kept per their signature
+    ids = report_cache.cached("assessments", (report_cache.results_signature(), request.user.pk, _scope_key(request)),
+                              compute)
+    return list(Assessment.objects.filter(pk__in=ids).select_related("subject")
                 .order_by("-year", "programme", "subject__name", "grade", "code"))
 
 
@@ -275,19 +281,36 @@ def standard(request):
     if assessment is None or organisation is None:
         return _page(request, "analysis/report_standard.html", context)
     try:
-        report, charts = _standard(assessment, organisation, context["version"])
+        if wants_xlsx(request):
+            report, _charts = _standard(assessment, organisation, context["version"])
+            return xlsx_response(standard_tables(report), f"{assessment.code}-{organisation.code}", title_lines=[
+                report.assessment_title, organisation.short_name])
+        body = _body(request, "standard", context, lambda: _standard_context(context))
     except ReportError as error:
         return _page(request, "analysis/report_standard.html", {**context, "error": str(error)})
-    if wants_xlsx(request):
-        return xlsx_response(standard_tables(report), f"{assessment.code}-{organisation.code}", title_lines=[
-            report.assessment_title, organisation.short_name])
+    return _page(request, "analysis/report_standard.html", {**context, "body": body})
+
+
+def _body(request, kind: str, context: dict, build, versions=()):
+    """The report's figures below the choice of organisation and assessment, rendered once per data version
+    (`report_cache.rendered`; `versions`: those of further assessments it shows): the page's frame and its
+    form are rendered per request around them."""
+    assessment, organisation = context["assessment"], context["organisation"]
+    return report_cache.rendered(
+        request, f"report-{kind}", f"analysis/_report_{kind}_body.html",
+        (assessment.code, organisation.code, context["version"], *versions),
+        lambda: {"teacher": _is_teacher(request), **context, **build()})
+
+
+def _standard_context(context: dict) -> dict:
+    report, charts = _standard(context["assessment"], context["organisation"], context["version"])
     marks, scores, tasks, journal, not_taught = standard_tables(report, short=True)
     skills = {code: name for task in report.tasks for code, name in task.skills}
-    return _page(request, "analysis/report_standard.html", {
-        **context, "report": report, "charts": charts, "levels": [report.own, *report.parents],
+    return {
+        "report": report, "charts": charts, "levels": [report.own, *report.parents],
         "marks_table": marks, "scores_table": scores, "tasks_table": tasks, "journal_table": journal,
         "not_taught_table": not_taught, "notes": report.published_notes(), "skills": sorted(skills.items()),
-    })
+    }
 
 
 # --- item analysis -----------------------------------------------------------------------------------
@@ -321,28 +344,39 @@ def item_tables(analysis: dict, *, page: bool = False) -> list[Table]:
 @role_required
 def items(request):
     """Item analysis of an assessment's works in an organisation: difficulty, discrimination, alpha."""
-    from metodist.documents.charts import item_analysis_spec, total_score_spec
-
     context = _selection(request)
     assessment, organisation = context["assessment"], context["organisation"]
     if assessment is None or organisation is None:
         return _page(request, "analysis/report_items.html", context)
     version = context["version"]
-    data = report_cache.item_analysis(assessment, organisation, version)
-    analysis = data.get("analysis")
-    if analysis is None:
-        return _page(request, "analysis/report_items.html", {**context, "error": data.get("error")})
     if wants_xlsx(request):
-        return xlsx_response(item_tables(analysis), f"{assessment.code}-{organisation.code}-задания",
-                             title_lines=[assessment.title, organisation.short_name])
-    tables = item_tables(analysis, page=True)
+        analysis = report_cache.item_analysis(assessment, organisation, version).get("analysis")
+        if analysis is not None:
+            return xlsx_response(item_tables(analysis), f"{assessment.code}-{organisation.code}-задания",
+                                 title_lines=[assessment.title, organisation.short_name])
+    # whether there is an analysis (and the error when not) is kept apart from the figures, so that a page
+    # whose content is already rendered does not read them
+    state = report_cache.cached("items-state", (assessment.code, organisation.code, version), lambda: (
+        lambda data: {"ok": data.get("analysis") is not None, "error": data.get("error") or ""})(
+        report_cache.item_analysis(assessment, organisation, version)))
+    if not state["ok"]:
+        return _page(request, "analysis/report_items.html", {**context, "error": state["error"] or None})
+    return _page(request, "analysis/report_items.html", {
+        **context, "body": _body(request, "items", context, lambda: _items_context(context))})
+
+
+def _items_context(context: dict) -> dict:
+    from metodist.documents.charts import item_analysis_spec, total_score_spec
+
+    assessment, organisation, version = context["assessment"], context["organisation"], context["version"]
+    analysis = report_cache.item_analysis(assessment, organisation, version)["analysis"]
     charts = report_cache.cached("items-charts", (assessment.code, organisation.code, version), lambda: {
         "items": item_analysis_spec(analysis["tasks"]), "total": total_score_spec(analysis["score_distribution"])})
-    flagged = [t for t in analysis["tasks"] if t["flags"]]
-    return _page(request, "analysis/report_items.html", {
-        **context, "analysis": analysis, "tables": tables, "charts": charts, "flagged": flagged,
+    return {
+        "analysis": analysis, "tables": item_tables(analysis, page=True), "charts": charts,
+        "flagged": [t for t in analysis["tasks"] if t["flags"]],
         "alpha_table": [{"task": t["task"], "alpha": t["alpha_if_deleted"]} for t in analysis["tasks"]],
-    })
+    }
 
 
 # --- trends and cohorts ------------------------------------------------------------------------------
@@ -374,15 +408,26 @@ def trend_tables(years, elements, title: str) -> list[Table]:
 @role_required
 def trends(request):
     """The standard figures of the organisation year over year for the chosen work's subject and grade."""
-    from metodist.analysis.trends import ElementTrend, TrendYear, _code_key, element_rates, mean_primary_pct
-    from metodist.documents.charts import trend_spec
-
     context = _selection(request)
     assessment, organisation = context["assessment"], context["organisation"]
     if assessment is None or organisation is None:
         return _page(request, "analysis/report_trends.html", context)
     family = _family(assessment, context["assessments"])
     versions = report_cache.data_versions([a.pk for a in family])
+    if wants_xlsx(request):
+        found = _trend(assessment, organisation, family, versions)
+        return xlsx_response(found["tables"], f"{organisation.code}-{assessment.programme}-{assessment.subject.code}-"
+                             f"{assessment.grade}-динамика", title_lines=[organisation.short_name])
+    body = _body(request, "trends", context, lambda: _trend(assessment, organisation, family, versions),
+                 versions=[f"{a.code}:{versions.get(a.pk)}" for a in family])
+    return _page(request, "analysis/report_trends.html", {**context, "body": body})
+
+
+def _trend(assessment, organisation, family, versions: dict) -> dict:
+    """The trend's years, element rates, tables and chart, from the family's cached standard reports."""
+    from metodist.analysis.trends import ElementTrend, TrendYear, _code_key, element_rates, mean_primary_pct
+    from metodist.documents.charts import trend_spec
+
     years, elements = [], {}
     for member in family:
         report = report_cache.standard(member, organisation.code, versions.get(member.pk, ""))
@@ -393,16 +438,12 @@ def trends(request):
             elements.setdefault(code, ElementTrend(code, name, {})).solve_rate_pct[member.year] = rate
     ordered = sorted(elements.values(), key=lambda e: _code_key(e.code))
     title = f"{assessment.subject.name}, {assessment.grade} " + _("класс")
-    tables = trend_tables(years, ordered, f"{assessment.get_programme_display()}, {title}")
-    if wants_xlsx(request):
-        return xlsx_response(tables, f"{organisation.code}-{assessment.programme}-{assessment.subject.code}-"
-                             f"{assessment.grade}-динамика", title_lines=[organisation.short_name])
-    return _page(request, "analysis/report_trends.html", {
-        **context, "years": years, "tables": tables, "family": family,
+    return {
+        "years": years, "family": family, "family_title": title,
+        "tables": trend_tables(years, ordered, f"{assessment.get_programme_display()}, {title}"),
         "chart": report_cache.cached("trend-chart", (organisation.code, *(f"{a.code}:{versions.get(a.pk)}"
                                                                           for a in family)), lambda: trend_spec(years)),
-        "family_title": title,
-    })
+    }
 
 
 def cohort_tables(result, letters=None) -> list[Table]:

@@ -11,9 +11,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from metodist.analysis import dashboards
@@ -92,25 +90,15 @@ def _no_run(request, organisation, year: int):
 
 
 def _content(request, kind: str, organisation, run, build) -> str:
-    """The dashboard's content (everything but the frame), rendered once per analysis run, user, query and
-    language and kept in the shared report cache (`report_cache`): a region's dashboard takes seconds to
+    """The dashboard's content (everything but the frame), rendered once per analysis run, user and query
+    and kept in the shared report cache (`report_cache.rendered`): a region's dashboard takes seconds to
     build from 600 schools' stored findings and must not be rebuilt on every request, nor once per server
-    process. The key also holds the uploads' version, because the works counted beside the findings change
-    with every import; the frame (navigation, the stage figures, forms with their CSRF token) is rendered
-    per request around it. `build()` returns the template's context."""
-    from django.db.models import Count, Max
-
+    process. The key also holds the results' signature, because the works counted beside the findings
+    change with every import. `build()` returns the template's context."""
     from metodist.analysis import report_cache
-    from metodist.collection.models import Upload
 
-    uploads = Upload.objects.aggregate(n=Count("pk"), last=Max("pk"), finished=Max("finished_at"))
-    parts = (organisation.pk, run.pk, run.finished_at, request.user.pk, request.get_full_path(),
-             uploads["n"], uploads["last"], uploads["finished"])
-
-    def compute() -> str:
-        return render_to_string(f"analysis/_dashboard_{kind}_content.html", build(), request=request)
-
-    return mark_safe(report_cache.cached(f"dashboard-{kind}", parts, compute))
+    return report_cache.rendered(request, f"dashboard-{kind}", f"analysis/_dashboard_{kind}_content.html",
+                                 (organisation.pk, run.pk, run.finished_at, report_cache.results_signature()), build)
 
 
 def _municipality_page(request, organisation):
@@ -136,7 +124,9 @@ def _municipality_page(request, organisation):
     if wants_xlsx(request):
         data = dashboards.municipality(request.user, organisation, run,
                                        assessment_code=request.GET.get("assessment") or None)
-        return xlsx_response(list(dashboards.municipality_tables(data).values()), f"{organisation.code}-{year}",
+        tables = dashboards.municipality_tables(data)
+        tables.pop("funnel_outside", None)  # the page's excerpt of the funnel table, which the XLSX holds whole
+        return xlsx_response(list(tables.values()), f"{organisation.code}-{year}",
                              title_lines=[organisation.short_name, _("Учебный год {year}").format(
                                  year=year_label(year))])
     return render(request, "analysis/dashboard_municipality.html", {

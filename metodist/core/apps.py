@@ -6,3 +6,11 @@ class CoreConfig(AppConfig):
     name = "metodist.core"
     label = "core"
     verbose_name = _("Организации, люди и доступ")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from metodist.core import memo
+
+        post_save.connect(memo.forget, dispatch_uid="metodist-memo-save")
+        post_delete.connect(memo.forget, dispatch_uid="metodist-memo-delete")

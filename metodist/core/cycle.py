@@ -49,18 +49,11 @@ def years_with_results(organisation: Organisation | None) -> list[int]:
     """First calendar years of the academic years that have works in the organisation's subtree, newest first.
     Kept per organisation and uploads' version: every page asks (the year selector, the acting year), and
     at a region's 350,000 works the distinct years cost 80 ms a time; works come and go only with uploads."""
-    # one query: the last work (the primary key's index: instant), the uploads' count and last finish
-    from django.db import connection
+    from metodist.analysis.report_cache import results_signature
+    from metodist.collection.models import Work
 
-    from metodist.collection.models import Upload, Work
-
-    with connection.cursor() as cursor:
-        work, upload = connection.ops.quote_name(Work._meta.db_table), connection.ops.quote_name(Upload._meta.db_table)
-        cursor.execute(f"SELECT (SELECT MAX(id) FROM {work}), (SELECT COUNT(*) FROM {upload}), "  # noqa: S608
-                       f"(SELECT MAX(finished_at) FROM {upload})")
-        version = cursor.fetchone()
-    key = f"metodist:years:{organisation.pk if organisation else 0}:" + hashlib.sha1(
-        "|".join(str(v) for v in version).encode()).hexdigest()
+    version = results_signature()
+    key = f"metodist:years:{organisation.pk if organisation else 0}:" + hashlib.sha1(version.encode()).hexdigest()
     years = cache.get(key)
     if years is None:
         works = Work.objects.all()
@@ -90,10 +83,12 @@ def year_label(start_year: int) -> str:
 def _version() -> tuple:
     from metodist.analysis.models import AnalysisRun
     from metodist.collection.models import Upload
+    from metodist.core.memo import per_request
     from metodist.planning.models import Roadmap
 
-    return (Upload.objects.aggregate(m=Max("pk"))["m"], AnalysisRun.objects.aggregate(m=Max("finished_at"))["m"],
-            Roadmap.objects.aggregate(m=Max("updated_at"))["m"])
+    return per_request("cycle-version", lambda: (
+        Upload.objects.aggregate(m=Max("pk"))["m"], AnalysisRun.objects.aggregate(m=Max("finished_at"))["m"],
+        Roadmap.objects.aggregate(m=Max("updated_at"))["m"]))
 
 
 #: bumped when a record of stages 3 and 5 is saved or deleted (`bump`), so their figures are not cached stale

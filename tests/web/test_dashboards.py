@@ -317,3 +317,44 @@ def test_the_region_map_has_a_row_per_municipality(demo, client):
     assert f'href="/analysis/org/{municipality.code}/"' in response.content.decode().split('id="heatmap"')[1]
     heat = _client(client, "methodologist").get("/analysis/").context["data"]["heatmap"]
     assert not heat["by_municipality"] and any(line["is_school"] for line in heat["rows"])
+
+
+@pytest.mark.django_db
+def test_the_region_lists_its_municipalities_and_the_xlsx_every_school(demo, client):
+    """A region's dashboard has a row per municipality (its schools pooled), not 600 school rows; the
+    figures are recounted here from the works, and the XLSX still has a row for every school."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from metodist.analysis.models import SchoolStatus
+    from metodist.collection.models import Work
+    from metodist.core.models import Organisation, OrganisationKind
+
+    c = _client(client, "region_admin")
+    response = c.get("/analysis/")
+    data = response.context["data"]
+    page = response.content.decode()
+    assert 'id="municipalities"' in page and 'id="schools"' not in page
+    lines = {line.organisation.code: line for line in data["municipalities"]}
+    municipalities = Organisation.objects.filter(kind=OrganisationKind.MUNICIPALITY,
+                                                 children__kind=OrganisationKind.SCHOOL).distinct()
+    assert set(lines) == {m.code for m in municipalities}
+    spring = data["run"].academic_year.start_year + 1
+    for municipality in municipalities:
+        line = lines[municipality.code]
+        works = Work.objects.filter(school__parent=municipality, assessment__year=spring, absent=False)
+        assert line.figures.participants == works.count()
+        marked = works.exclude(mark__isnull=True)
+        if marked.exists():
+            assert line.figures.success_pct == pytest.approx(100 * marked.exclude(mark=2).count() / marked.count())
+        assert line.low == SchoolStatus.objects.filter(run=data["run"], kind="low_results",
+                                                       school__parent=municipality).count()
+        assert f'href="/analysis/org/{municipality.code}/"' in page
+    book = load_workbook(io.BytesIO(b"".join(c.get("/analysis/", {"xlsx": "1"}).streaming_content)), read_only=True)
+    schools = set(Organisation.objects.filter(kind=OrganisationKind.SCHOOL).values_list("code", flat=True))
+    assert "Муниципалитеты" in book.sheetnames
+    assert schools <= {row[1] for row in book["Школы"].iter_rows(values_only=True) if len(row) > 1}
+    # the page's funnel table lists only the schools beyond the 95 % limits
+    outside = [p for p in data["funnel"]["points"] if p["zone"] != "в пределах границ"]
+    assert len(response.context["tables"]["funnel_outside"].rows) == len(outside)
