@@ -356,9 +356,11 @@ def items(request):
                                  title_lines=[assessment.title, organisation.short_name])
     # whether there is an analysis (and the error when not) is kept apart from the figures, so that a page
     # whose content is already rendered does not read them
-    state = report_cache.cached("items-state", (assessment.code, organisation.code, version), lambda: (
-        lambda data: {"ok": data.get("analysis") is not None, "error": data.get("error") or ""})(
-        report_cache.item_analysis(assessment, organisation, version)))
+    def compute_state() -> dict:
+        data = report_cache.item_analysis(assessment, organisation, version)
+        return {"ok": data.get("analysis") is not None, "error": data.get("error") or ""}
+
+    state = report_cache.cached("items-state", (assessment.code, organisation.code, version), compute_state)
     if not state["ok"]:
         return _page(request, "analysis/report_items.html", {**context, "error": state["error"] or None})
     return _page(request, "analysis/report_items.html", {
