@@ -3,6 +3,7 @@ valid rows only, and all or nothing — also when the process is killed."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -35,7 +36,10 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    """The same rows give the same bytes: xlsxwriter stamps the time of writing into the file, to the second,
+    so the tests that write a file twice and expect it to be "the same file" fix that stamp."""
     workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": datetime.datetime(2026, 5, 1, 12, 0, 0)})
     sheet = workbook.add_worksheet("Протокол")
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
