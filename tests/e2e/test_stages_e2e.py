@@ -213,3 +213,21 @@ def test_xlsx_of_the_errors_is_the_same_list(page, server, sign_in, tmp_path):
         page.locator("section[aria-labelledby=errors-title] a", has_text="Скачать XLSX").click()
     data = CalamineWorkbook.from_path(str(info.value.path())).get_sheet_by_index(0).to_python()
     assert len(data) - 1 == 4
+
+
+def test_the_region_dashboard_lists_municipalities_and_opens_one(page, sign_in, screenshot, wait_for_charts):
+    """The region's administrator sees a row per municipality (not a row per school), its charts drawn, and
+    a municipality's name opens that municipality's dashboard with its schools."""
+    sign_in(page, "region_admin")
+    assert page.goto(page.base + "/analysis/").status == 200
+    wait_for_charts(page)
+    rows = page.locator("#municipalities table tbody tr")
+    assert rows.count() >= 1
+    assert page.locator("#schools").count() == 0
+    screenshot(page, "dashboard-region")
+    first = rows.first.locator("th a")
+    name = first.inner_text().strip()
+    first.click()
+    page.wait_for_url("**/analysis/org/**")
+    assert name in page.locator("h1").inner_text()
+    assert page.locator("#schools table tbody tr").count() >= 1
