@@ -46,3 +46,13 @@ def region_tree(db):
         kind=OrganisationKind.INSTITUTE, code="iro22", short_name="АИРО", parent=region
     )
     return tree
+
+
+@pytest.fixture(autouse=True)
+def _no_figures_from_another_test():
+    """The shared cache of report figures, rendered pages and the cycle's stage figures lives in files under
+    the data directory and outlives a test's rolled-back database: on SQLite the next test can reuse the
+    same ids, and so the same keys. Each test starts without it."""
+    from metodist.analysis import report_cache
+
+    report_cache.clear()

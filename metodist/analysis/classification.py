@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from scipy import stats
 
 from metodist.analysis.engine import quiet
+from metodist.core.numbers import format_text
 
 #: share of schools at the bottom (by mean score) or top (by share of mark 2) that counts as low in a year
 LOW_SHARE = 0.10
@@ -311,15 +312,15 @@ def store(run, eng) -> dict:
         numbers = {**base(f), "reason": found["low_now"][sid], "previous": {
             "year": spring - 1, "mean_primary_pct": _r(g.mean_pct), "share_2_pct": _r(g.share_2),
             "reason": found["low_before"][sid]}}
-        text = _("Низкие результаты два года подряд: в {year} году средний первичный балл {pct} % максимального, "
-                 "доля отметок «2» {twos} % ({reason}); в {prev} году — {prev_pct} % и {prev_twos} %.").format(
+        text = format_text(_("Низкие результаты два года подряд: в {year} году средний первичный балл {pct} % максимального, "
+                 "доля отметок «2» {twos} % ({reason}); в {prev} году — {prev_pct} % и {prev_twos} %."),
             year=spring, pct=_r(f.mean_pct), twos=_r(f.share_2), reason=_reason(found["low_now"][sid]),
             prev=spring - 1, prev_pct=_r(g.mean_pct), prev_twos=_r(g.share_2))
         rows.append(SchoolStatus(run=run, school_id=sid, kind=SchoolStatusKind.LOW_RESULTS, numbers=numbers,
                                  explanation=text))
     for sid in sorted(found["high"]):
         f = this[sid]
-        text = _("Средний первичный балл {pct} % максимального — в верхних 10 % школ в {year} году.").format(
+        text = format_text(_("Средний первичный балл {pct} % максимального — в верхних 10 % школ в {year} году."),
             pct=_r(f.mean_pct), year=spring)
         rows.append(SchoolStatus(run=run, school_id=sid, kind=SchoolStatusKind.HIGH_PERFORMER, numbers=base(f),
                                  explanation=text))
@@ -329,8 +330,8 @@ def store(run, eng) -> dict:
         if f is None:
             continue
         numbers = {**base(f), "quartile": _r(cut, 3), "threshold": DIFFICULT_INDEX}
-        text = _("Индекс социального благополучия {index} — ниже {threshold} или в нижней четверти школ "
-                 "(граница четверти {cut}).").format(index=f.social_index, threshold=DIFFICULT_INDEX,
+        text = format_text(_("Индекс социального благополучия {index} — ниже {threshold} или в нижней четверти школ "
+                 "(граница четверти {cut})."), index=f.social_index, threshold=DIFFICULT_INDEX,
                                                       cut=_r(cut, 3))
         rows.append(SchoolStatus(run=run, school_id=sid, kind=SchoolStatusKind.DIFFICULT_CONTEXT,
                                  numbers=numbers, explanation=text))
@@ -343,13 +344,13 @@ def store(run, eng) -> dict:
         values = {"index": r.x, "pred": _r(r.predicted), "lo": _r(r.lower), "hi": _r(r.upper), "pct": _r(r.y),
                   "res": _r(r.residual)}
         if how == "interval":
-            text = _("При индексе социального благополучия {index} ожидался средний балл {pred} % "
+            text = format_text(_("При индексе социального благополучия {index} ожидался средний балл {pred} % "
                      "(95 % интервал прогноза {lo}–{hi} %), а получено {pct} %: на {res} пункта выше "
-                     "ожидаемого и выше интервала.").format(**values)
+                     "ожидаемого и выше интервала."), **values)
         else:
-            text = _("При индексе социального благополучия {index} ожидался средний балл {pred} % "
+            text = format_text(_("При индексе социального благополучия {index} ожидался средний балл {pred} % "
                      "(95 % интервал прогноза {lo}–{hi} %), а получено {pct} %: на {res} пункта выше "
-                     "ожидаемого — больше всех школ, и не ниже, чем у половины школ.").format(**values)
+                     "ожидаемого — больше всех школ, и не ниже, чем у половины школ."), **values)
         rows.append(SchoolStatus(run=run, school_id=sid, kind=SchoolStatusKind.RESILIENT, numbers=numbers,
                                  explanation=text))
     SchoolStatus.objects.bulk_create(rows)

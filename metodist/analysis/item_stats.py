@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from django.utils.translation import gettext as _
 
+from metodist.core.numbers import format_text
+
 #: A task whose item-rest correlation is below this (in absolute value) barely separates strong
 #: pupils from weak ones. Ebel's scale calls r < 0.20 poor; 0.10 marks "no relation at all".
 NEAR_ZERO_DISCRIMINATION = 0.10
@@ -217,13 +219,13 @@ def item_statistics(
         maxima = np.asarray(max_scores, dtype=float)
         if maxima.shape != (n_tasks,):
             raise ItemStatsError(
-                _("Максимальных баллов указано: {given}, а заданий в файле: {tasks}.").format(
+                format_text(_("Максимальных баллов указано: {given}, а заданий в файле: {tasks}."),
                     given=maxima.size, tasks=n_tasks))
         for j in range(n_tasks):
             top = np.nanmax(x[:, j], initial=0)
             if top > maxima[j]:
                 raise ItemStatsError(
-                    _("Балл за задание {task} ({score:g}) больше максимального ({max:g}).").format(
+                    format_text(_("Балл за задание {task} ({score:g}) больше максимального ({max:g})."),
                         task=names[j], score=top, max=maxima[j]))
 
     complete = ~np.any(np.isnan(x), axis=1)
@@ -237,7 +239,7 @@ def item_statistics(
         alpha = None
     if n_complete < SMALL_GROUP:
         warnings.append(
-            _("Полностью заполненных строк меньше {limit}: корреляции и альфа неустойчивы.").format(
+            format_text(_("Полностью заполненных строк меньше {limit}: корреляции и альфа неустойчивы."),
                 limit=SMALL_GROUP))
 
     results = []
@@ -277,23 +279,23 @@ def _flag(stats: TaskStats) -> None:
     r, p = stats.item_rest, stats.difficulty
     if r is not None and r <= -NEAR_ZERO_DISCRIMINATION:
         stats.flags.append("negative_discrimination")
-        stats.reasons.append(_(
+        stats.reasons.append(format_text(_(
             "Задание {task} сильные ученики выполняют хуже слабых (корреляция с остальной работой {r:.2f}): "
-            "проверьте ключ, условие и критерии оценивания.").format(task=stats.task, r=r))
+            "проверьте ключ, условие и критерии оценивания."), task=stats.task, r=r))
     elif r is not None and abs(r) < NEAR_ZERO_DISCRIMINATION:
         stats.flags.append("near_zero_discrimination")
-        stats.reasons.append(_(
+        stats.reasons.append(format_text(_(
             "Задание {task} почти не отличает сильных учеников от слабых (корреляция с остальной "
-            "работой {r:.2f}): результат по нему похож на случайный.").format(task=stats.task, r=r))
+            "работой {r:.2f}): результат по нему похож на случайный."), task=stats.task, r=r))
     if p is not None and p > TOO_EASY:
         stats.flags.append("too_easy")
-        stats.reasons.append(_(
-            "Задание {task} выполнили почти все ({pct:.0f}%): оно не различает учеников.").format(
+        stats.reasons.append(format_text(_(
+            "Задание {task} выполнили почти все ({pct:.0f}%): оно не различает учеников."),
                 task=stats.task, pct=100 * p))
     elif p is not None and p < TOO_HARD:
         stats.flags.append("too_hard")
-        stats.reasons.append(_(
-            "Задание {task} почти никто не выполнил ({pct:.0f}%): оно не различает учеников.").format(
+        stats.reasons.append(format_text(_(
+            "Задание {task} почти никто не выполнил ({pct:.0f}%): оно не различает учеников."),
                 task=stats.task, pct=100 * p))
 
 
@@ -313,9 +315,8 @@ class ResponseMatrix:
         for i, row in enumerate(self.scores):
             for j, value in enumerate(row):
                 if value > maxima[j]:
-                    raise ItemStatsError(_(
-                        "В строке {row} балл за задание {task} ({score:g}) больше максимального ({max:g})."
-                    ).format(row=self.row_numbers[i], task=self.tasks[j], score=value, max=maxima[j]))
+                    raise ItemStatsError(format_text(_(
+                        "В строке {row} балл за задание {task} ({score:g}) больше максимального ({max:g})."), row=self.row_numbers[i], task=self.tasks[j], score=value, max=maxima[j]))
 
 
 def _number(text: str) -> float | None:
@@ -332,10 +333,10 @@ def parse_max_option(text: str, n_tasks: int | None = None) -> np.ndarray:
         values = np.array([float(p) for p in parts])
     except ValueError:
         raise ItemStatsError(
-            _("Максимальные баллы «{text}» нужно указать числами через запятую, например 1,1,2.").format(
+            format_text(_("Максимальные баллы «{text}» нужно указать числами через запятую, например 1,1,2."),
                 text=text)) from None
     if n_tasks is not None and len(values) != n_tasks:
-        raise ItemStatsError(_("Максимальных баллов указано: {given}, а заданий в файле: {tasks}.").format(
+        raise ItemStatsError(format_text(_("Максимальных баллов указано: {given}, а заданий в файле: {tasks}."),
             given=len(values), tasks=n_tasks))
     if np.any(values <= 0):
         raise ItemStatsError(_("Максимальный балл задания должен быть больше нуля."))
@@ -363,11 +364,11 @@ def read_response_csv(path: str | Path) -> ResponseMatrix:
     try:
         raw = path.read_bytes()
     except OSError:
-        raise ItemStatsError(_("Файл «{name}» не найден или не читается.").format(name=path.name)) from None
+        raise ItemStatsError(format_text(_("Файл «{name}» не найден или не читается."), name=path.name)) from None
     text = _decode(raw)
     lines = text.splitlines()
     if not any(line.strip() for line in lines):
-        raise ItemStatsError(_("Файл «{name}» пуст.").format(name=path.name))
+        raise ItemStatsError(format_text(_("Файл «{name}» пуст."), name=path.name))
     if not lines[0].strip():
         raise ItemStatsError(_("Первая строка файла пуста: в ней должны быть названия заданий."))
     delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
@@ -379,15 +380,15 @@ def read_response_csv(path: str | Path) -> ResponseMatrix:
     label_cols = [i for i in (id_col, weight_col) if i is not None]
     task_cols = [i for i in range(len(header)) if i not in label_cols]
     if not task_cols:
-        raise ItemStatsError(_("В файле «{name}» нет столбцов с заданиями.").format(name=path.name))
+        raise ItemStatsError(format_text(_("В файле «{name}» нет столбцов с заданиями."), name=path.name))
     for i in task_cols:
         if not header[i]:
-            raise ItemStatsError(_("В первой строке столбец {col} без названия задания.").format(col=i + 1))
+            raise ItemStatsError(format_text(_("В первой строке столбец {col} без названия задания."), col=i + 1))
 
     scores, weights, maxima, numbers = [], [], None, []
     for number, row in enumerate(rows[1:], start=2):
         if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
-            raise ItemStatsError(_("В строке {row} больше значений, чем столбцов в заголовке.").format(row=number))
+            raise ItemStatsError(format_text(_("В строке {row} больше значений, чем столбцов в заголовке."), row=number))
         if not any(c.strip() for c in row):
             continue
         cells = [c.strip() for c in row] + [""] * (len(header) - len(row))
@@ -397,9 +398,9 @@ def read_response_csv(path: str | Path) -> ResponseMatrix:
             except ValueError:
                 values = [None]
             if any(v is None or v <= 0 for v in values):
-                raise ItemStatsError(_(
+                raise ItemStatsError(format_text(_(
                     "В строке {row} максимальный балл должен быть положительным числом для каждого "
-                    "задания.").format(row=number))
+                    "задания."), row=number))
             maxima = np.array(values)
             continue
         values = []
@@ -407,10 +408,10 @@ def read_response_csv(path: str | Path) -> ResponseMatrix:
             try:
                 value = _number(cells[i])
             except ValueError:
-                raise ItemStatsError(_("В строке {row} в столбце «{column}» не число: «{value}».").format(
+                raise ItemStatsError(format_text(_("В строке {row} в столбце «{column}» не число: «{value}»."),
                     row=number, column=header[i], value=cells[i])) from None
             if value is not None and value < 0:
-                raise ItemStatsError(_("В строке {row} в столбце «{column}» отрицательный балл ({value}).").format(
+                raise ItemStatsError(format_text(_("В строке {row} в столбце «{column}» отрицательный балл ({value})."),
                     row=number, column=header[i], value=cells[i]))
             values.append(math.nan if value is None else value)
         if weight_col is not None:
@@ -419,13 +420,13 @@ def read_response_csv(path: str | Path) -> ResponseMatrix:
             except ValueError:
                 weight = -1.0
             if weight is None or weight < 0:
-                raise ItemStatsError(_("В строке {row} вес «{value}» должен быть неотрицательным числом.").format(
+                raise ItemStatsError(format_text(_("В строке {row} вес «{value}» должен быть неотрицательным числом."),
                     row=number, value=cells[weight_col]))
             weights.append(weight)
         scores.append(values)
         numbers.append(number)
     if not scores:
-        raise ItemStatsError(_("В файле «{name}» нет строк с баллами.").format(name=path.name))
+        raise ItemStatsError(format_text(_("В файле «{name}» нет строк с баллами."), name=path.name))
     return ResponseMatrix(
         tasks=[header[i] for i in task_cols],
         scores=np.array(scores, dtype=float),

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import stats
 
 from metodist.analysis.problem_fields import _
+from metodist.core.numbers import format_text
 
 #: p. 2: «ta=1.96 (на уровне достоверности 95%)» for the region and the school alike, whatever the
 #: number of participants (a normal quantile, not Student's t).
@@ -420,8 +421,8 @@ def check_mean(marker: Marker, school: ScoreSummary | None, region: Interval | N
     interval = mean_interval(school)
     if interval is None:
         check.numbers = {"n": school.n, "mean": _round(school.mean)}
-        check.reason = _("Участников слишком мало ({n}, нужно не меньше {minimum}): доверительный интервал "
-                         "среднего балла не строится, по этому признаку школа не оценивается.").format(
+        check.reason = format_text(_("Участников слишком мало ({n}, нужно не меньше {minimum}): доверительный интервал "
+                         "среднего балла не строится, по этому признаку школа не оценивается."),
             n=school.n, minimum=MIN_PARTICIPANTS_MEAN)
         return check
     check.judged = True
@@ -435,12 +436,12 @@ def check_mean(marker: Marker, school: ScoreSummary | None, region: Interval | N
     values = {"mean": interval.mean, "low": interval.low, "high": interval.high,
               "region_mean": region.mean, "region_low": region.low, "region_high": region.high}
     if check.tripped:
-        check.reason = _("Средний балл школы {mean:.2f} (95-процентный интервал {low:.2f}–{high:.2f}) выше "
+        check.reason = format_text(_("Средний балл школы {mean:.2f} (95-процентный интервал {low:.2f}–{high:.2f}) выше "
                          "среднего по региону {region_mean:.2f} (интервал {region_low:.2f}–{region_high:.2f}): "
-                         "нижняя граница интервала школы выше верхней границы интервала региона.").format(**values)
+                         "нижняя граница интервала школы выше верхней границы интервала региона."), **values)
     else:
-        check.reason = _("Средний балл школы {mean:.2f} (95-процентный интервал {low:.2f}–{high:.2f}) не выходит "
-                         "за верхнюю границу интервала региона ({region_high:.2f}).").format(**values)
+        check.reason = format_text(_("Средний балл школы {mean:.2f} (95-процентный интервал {low:.2f}–{high:.2f}) не выходит "
+                         "за верхнюю границу интервала региона ({region_high:.2f})."), **values)
     return check
 
 
@@ -458,8 +459,8 @@ def check_marks(marker: Marker, journal_marks, scores, *, formula: str = SPEARMA
     shortcut = spearman_shortcut(a, b)
     check.numbers = {"n": int(a.size), "rho": _round(rho), "p": _round(p), "rho_shortcut": _round(shortcut)}
     if a.size < MIN_PARTICIPANTS_SPEARMAN:
-        check.reason = _("Участников с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): "
-                         "по этому признаку школа не оценивается.").format(n=int(a.size),
+        check.reason = format_text(_("Участников с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): "
+                         "по этому признаку школа не оценивается."), n=int(a.size),
                                                                            minimum=MIN_PARTICIPANTS_SPEARMAN)
         return check
     value = shortcut if formula == "shortcut" else rho
@@ -471,11 +472,11 @@ def check_marks(marker: Marker, journal_marks, scores, *, formula: str = SPEARMA
     check.tripped = value < 0
     values = {"rho": value, "n": int(a.size)}
     if check.tripped:
-        check.reason = _("Отметки по журналу и первичные баллы связаны обратно: коэффициент Спирмана "
-                         "{rho:.2f} меньше нуля (участников {n}).").format(**values)
+        check.reason = format_text(_("Отметки по журналу и первичные баллы связаны обратно: коэффициент Спирмана "
+                         "{rho:.2f} меньше нуля (участников {n})."), **values)
     else:
-        check.reason = _("Отметки по журналу согласуются с первичными баллами: коэффициент Спирмана "
-                         "{rho:.2f} (участников {n}).").format(**values)
+        check.reason = format_text(_("Отметки по журналу согласуются с первичными баллами: коэффициент Спирмана "
+                         "{rho:.2f} (участников {n})."), **values)
     return check
 
 
@@ -509,17 +510,17 @@ def check_cohort(subject: str, pair: CohortPair | None, fences: Fences | None) -
     fall.tripped = k > fences.upper
     values = {"p4": pair.percent_4, "p5": pair.percent_5, "k": k, "lower": fences.lower, "upper": fences.upper}
     if rise.tripped:
-        rise.reason = _("Выполнение работы выросло с {p4:.1f} % в 4 классе до {p5:.1f} % в 5 классе: "
-                        "отношение {k:.3f} меньше нижнего критического значения {lower:.3f}.").format(**values)
+        rise.reason = format_text(_("Выполнение работы выросло с {p4:.1f} % в 4 классе до {p5:.1f} % в 5 классе: "
+                        "отношение {k:.3f} меньше нижнего критического значения {lower:.3f}."), **values)
     else:
-        rise.reason = _("Отношение выполнения в 4 и 5 классе {k:.3f} не меньше нижнего критического "
-                        "значения {lower:.3f}.").format(**values)
+        rise.reason = format_text(_("Отношение выполнения в 4 и 5 классе {k:.3f} не меньше нижнего критического "
+                        "значения {lower:.3f}."), **values)
     if fall.tripped:
-        fall.reason = _("Выполнение работы упало с {p4:.1f} % в 4 классе до {p5:.1f} % в 5 классе: "
-                        "отношение {k:.3f} больше верхнего критического значения {upper:.3f}.").format(**values)
+        fall.reason = format_text(_("Выполнение работы упало с {p4:.1f} % в 4 классе до {p5:.1f} % в 5 классе: "
+                        "отношение {k:.3f} больше верхнего критического значения {upper:.3f}."), **values)
     else:
-        fall.reason = _("Отношение выполнения в 4 и 5 классе {k:.3f} не больше верхнего критического "
-                        "значения {upper:.3f}.").format(**values)
+        fall.reason = format_text(_("Отношение выполнения в 4 и 5 классе {k:.3f} не больше верхнего критического "
+                        "значения {upper:.3f}."), **values)
     return rise, fall
 
 

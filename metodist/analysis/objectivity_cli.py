@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from metodist.core.numbers import format_text
+
 ENGINE_NAMES = {"db": "default", "default": "default", "duckdb": "duckdb"}
 
 
@@ -36,13 +38,13 @@ def objectivity_command(
     from metodist.reference.models import Assessment
 
     if engine not in ENGINE_NAMES:
-        typer.echo(_("Неизвестный движок «{engine}»: возможны db и duckdb.").format(engine=engine), err=True)
+        typer.echo(format_text(_("Неизвестный движок «{engine}»: возможны db и duckdb."), engine=engine), err=True)
         raise typer.Exit(2)
     academic_year = None
     if assessment is not None:
         found = Assessment.objects.filter(code=assessment).first()
         if found is None:
-            typer.echo(_("Работа с кодом «{code}» не найдена.").format(code=assessment), err=True)
+            typer.echo(format_text(_("Работа с кодом «{code}» не найдена."), code=assessment), err=True)
             raise typer.Exit(1)
         academic_year = AcademicYear.of_spring(found.year)
     if year is not None:
@@ -67,13 +69,13 @@ def objectivity_command(
     if not data["schools"]:
         typer.echo(_("Школ с результатами за этот год нет."))
         return
-    typer.echo(_("Объективность результатов, {year} (анализ № {run}).").format(year=data["year"], run=run.pk))
+    typer.echo(format_text(_("Объективность результатов, {year} (анализ № {run})."), year=data["year"], run=run.pk))
     for school in data["schools"]:
-        typer.echo(_("{rank}. {code} {name}: балл {score:.2f}, признаков федеральной методики {count}.").format(
+        typer.echo(format_text(_("{rank}. {code} {name}: балл {score:.2f}, признаков федеральной методики {count}."),
             rank=school["rank"], code=school["code"], name=school["name"], score=school["score"],
             count=len(school["federal_markers"])))
         for signal in school["signals"]:
             if signal["tripped"]:
-                typer.echo("   " + _("{work}: {reason}").format(work=signal["assessment"], reason=signal["reason"]))
+                typer.echo("   " + format_text(_("{work}: {reason}"), work=signal["assessment"], reason=signal["reason"]))
         if school["explanation"]:
             typer.echo("   " + school["explanation"])

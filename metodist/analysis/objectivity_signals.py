@@ -28,6 +28,7 @@ import numpy as np
 from scipy import special
 
 from metodist.analysis.problem_fields import _
+from metodist.core.numbers import format_text
 
 #: A signal is tripped when its z reaches this value: one-sided p ≈ 0.0013. A region has thousands of
 #: school × work × signal checks; at 1.96 one in forty would trip by chance.
@@ -159,8 +160,8 @@ def journal_disagreement(school, region, *, direction: str) -> Signal:
     signal.numbers = {"works": n, "count": k, "share": _r(share), "expected_share": _r(expected / n if n else None),
                       "region_works": region_n, "region_share": _r(region_k / region_n if region_n else None)}
     if n < MIN_WORKS:
-        signal.reason = _("Работ с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): по этому "
-                          "сигналу школа не оценивается.").format(n=n, minimum=MIN_WORKS)
+        signal.reason = format_text(_("Работ с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): по этому "
+                          "сигналу школа не оценивается."), n=n, minimum=MIN_WORKS)
         return signal
     signal.judged = True
     signal.z = sum_of_binomials_z(k, groups)
@@ -168,11 +169,11 @@ def journal_disagreement(school, region, *, direction: str) -> Signal:
                            if variance > 0 else None})
     values = {"share": 100 * share, "expected": 100 * expected / n, "k": k, "n": n, "z": signal.z}
     if direction == "work_above_journal":
-        signal.reason = _("Отметка за работу выше отметки по журналу у {k} из {n} участников ({share:.0f} %; "
-                          "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}.").format(**values)
+        signal.reason = format_text(_("Отметка за работу выше отметки по журналу у {k} из {n} участников ({share:.0f} %; "
+                          "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}."), **values)
     else:
-        signal.reason = _("Отметка по журналу выше отметки за работу у {k} из {n} участников ({share:.0f} %; "
-                          "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}.").format(**values)
+        signal.reason = format_text(_("Отметка по журналу выше отметки за работу у {k} из {n} участников ({share:.0f} %; "
+                          "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}."), **values)
     return signal
 
 
@@ -258,8 +259,8 @@ def threshold_bunching(counts, region_counts, thresholds, *, below: int = BELOW,
     signal.numbers = {"works": int(total), "near_thresholds": int(in_window), "at_or_above": int(observed),
                       "expected": _r(expected), "thresholds": per_threshold}
     if total < MIN_WORKS or in_window < 4 or variance <= 0:
-        signal.reason = _("Работ около порогов отметок слишком мало ({n}): по этому сигналу школа не "
-                          "оценивается.").format(n=int(in_window))
+        signal.reason = format_text(_("Работ около порогов отметок слишком мало ({n}): по этому сигналу школа не "
+                          "оценивается."), n=int(in_window))
         return signal
     signal.judged = True
     signal.z = sum_of_binomials_z(observed, groups)
@@ -267,8 +268,8 @@ def threshold_bunching(counts, region_counts, thresholds, *, below: int = BELOW,
     share, expected_share = observed / in_window, expected / in_window
     signal.numbers.update({"share": _r(share), "expected_share": _r(expected_share),
                            "excess_mass": _r((observed - expected) / total), "z": _r(signal.z)})
-    signal.reason = _("Около порогов отметок ({n} работ) на пороге или чуть выше него {share:.0f} % работ, "
-                      "а по сглаженному распределению региона ожидалось {expected:.0f} %, z = {z:.1f}.").format(
+    signal.reason = format_text(_("Около порогов отметок ({n} работ) на пороге или чуть выше него {share:.0f} % работ, "
+                      "а по сглаженному распределению региона ожидалось {expected:.0f} %, z = {z:.1f}."),
         n=int(in_window), share=100 * share, expected=100 * expected_share, z=signal.z)
     return signal
 
@@ -320,9 +321,9 @@ def unexpected_result(pct: float, se: float, reference_pct: float | None, other_
     signal.judged = True
     signal.z = (residual - centre) / scale
     signal.numbers["z"] = _r(signal.z)
-    signal.reason = _("Средний балл этой работы отличается от регионального на {pct:+.2f} стандартного "
+    signal.reason = format_text(_("Средний балл этой работы отличается от регионального на {pct:+.2f} стандартного "
                       "отклонения, а по другим работам школы этого и прошлого года — на {ref:+.2f}: разница "
-                      "{diff:+.2f}, у других школ обычно {centre:+.2f}, z = {z:.1f}.").format(pct=pct, ref=reference_pct, diff=residual, centre=centre, z=signal.z)
+                      "{diff:+.2f}, у других школ обычно {centre:+.2f}, z = {z:.1f}."), pct=pct, ref=reference_pct, diff=residual, centre=centre, z=signal.z)
     return signal
 
 
@@ -366,8 +367,8 @@ def low_spread(n: int, mean: float, sd: float | None, maximum: float, other_rati
     signal.z = (centre - ratio_log) / scale
     expected_sd = math.exp(centre) * math.sqrt(mean * (maximum - mean))
     signal.numbers.update({"expected_sd": _r(expected_sd), "z": _r(signal.z)})
-    signal.reason = _("Стандартное отклонение баллов {sd:.2f} при среднем {mean:.1f}; у школ региона с таким "
-                      "средним ожидается около {expected:.2f}, z = {z:.1f}.").format(
+    signal.reason = format_text(_("Стандартное отклонение баллов {sd:.2f} при среднем {mean:.1f}; у школ региона с таким "
+                      "средним ожидается около {expected:.2f}, z = {z:.1f}."),
         sd=sd, mean=mean, expected=expected_sd, z=signal.z)
     return signal
 

@@ -11,7 +11,6 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -39,6 +38,15 @@ class Stage:
     status: str
 
 
+def _cache():
+    """The cache every server process shares (analysis.report_cache's: the configured shared cache, else files
+    under DATA_DIR): a process's first page must not recount what another one has counted, and a `bump` in
+    one process must reach the others."""
+    from metodist.analysis.report_cache import report_cache
+
+    return report_cache()
+
+
 def calendar_academic_year(today: datetime.date | None = None) -> int:
     """The first calendar year of the academic year running on `today` (it starts on 1 September)."""
     today = today or datetime.date.today()
@@ -54,6 +62,7 @@ def years_with_results(organisation: Organisation | None) -> list[int]:
 
     version = results_signature()
     key = f"metodist:years:{organisation.pk if organisation else 0}:" + hashlib.sha1(version.encode()).hexdigest()
+    cache = _cache()
     years = cache.get(key)
     if years is None:
         works = Work.objects.all()
@@ -96,8 +105,8 @@ GENERATION_KEY = "metodist:cycle:generation"
 
 
 def bump(*args, **kwargs) -> None:
-    """A signal receiver: the stage figures cached so far are stale. (The cache is per process unless a
-    shared one is configured; other processes then refresh within the cache's 10 minutes.)"""
+    """A signal receiver: the stage figures cached so far are stale, in every server process."""
+    cache = _cache()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
@@ -114,6 +123,7 @@ def watch(*models) -> None:
 
 
 def stages(organisation: Organisation | None, start_year: int) -> list[Stage]:
+    cache = _cache()
     generation = cache.get(GENERATION_KEY, 0)
     key = f"metodist:cycle:{organisation.pk if organisation else 0}:{start_year}:{generation}:{hash(_version())}"
     figures = cache.get(key)

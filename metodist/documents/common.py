@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+# numbers in Russian typography (87.46 → «87,5», «87,5 %») are core.numbers', shared with the pages and the
+# analysis's explanations; re-exported here for the documents' modules
+from metodist.core.numbers import number, percent  # noqa: F401
+
 PAGE_WIDTH_CM = 21.0
 PAGE_HEIGHT_CM = 29.7
 SIDE_MARGIN_CM = 2.0
@@ -40,24 +44,6 @@ class Table:
     def wide(self) -> bool:
         widths = self.widths or [14] * len(self.headers)
         return len(self.headers) > PORTRAIT_COLUMNS or sum(widths) > PORTRAIT_CHARS
-
-
-# --- numbers in Russian typography -----------------------------------------------------------------
-
-def number(value: float | None, digits: int = 1) -> str:
-    """87.0 → «87», 87.46 → «87,5», None → «—»."""
-    if value is None:
-        return "—"
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", "−0"):
-        text = "0"
-    return text.replace(".", ",").replace("-", "−")
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{number(value)}\u00a0%"
 
 
 def academic_year(start_year: int) -> str:

@@ -215,7 +215,7 @@ def test_cli_table(cli, samples):
     (["missing.csv"], "не найден"),
     (["{lsat}", "--max", "1,1"], "Максимальных баллов указано: 2, а заданий в файле: 5."),
     (["{lsat}", "--max", "a,b"], "числами через запятую"),
-    (["{lsat}", "--max", "1,1,1,1,0.5"], "В строке 3 балл за задание Item 5 (1) больше максимального (0.5)."),
+    (["{lsat}", "--max", "1,1,1,1,0.5"], "В строке 3 балл за задание Item 5 (1) больше максимального (0,5)."),
 ])
 def test_cli_errors_are_russian_without_traceback(cli, samples, args, message):
     args = [a.format(lsat=samples / "item-stats" / "lsat6.csv") for a in args]

@@ -15,7 +15,7 @@ _ids = itertools.count(1)
 @register.filter
 def num(value, digits: int = 1) -> str:
     """87.0 → «87», 87.46 → «87,5», None → «—» (as the documents print numbers)."""
-    from metodist.documents.school_report import number
+    from metodist.core.numbers import number
 
     try:
         return number(None if value is None or value == "" else float(value), int(digits))
