@@ -10,4 +10,4 @@ application = get_wsgi_application()
 # process. `metodist serve` loads this module before gunicorn forks, so the processes share the imports.
 from django.urls import get_resolver  # noqa: E402
 
-get_resolver().url_patterns
+_patterns = get_resolver().url_patterns
