@@ -86,6 +86,9 @@ def run_analysis(
     if scope is None:
         raise AnalysisError(_("Не удалось определить, что анализировать: в базе несколько корневых организаций. "
                               "Укажите организацию."))
+    from metodist.collection.loading import refresh_statistics
+
+    refresh_statistics()  # the engine's aggregates are planned on them (PostgreSQL)
     run = start_run(academic_year, scope, engine=engine, user=user)
     summary: dict = {}
     try:

@@ -248,6 +248,7 @@ def _import_results(path, sheets, module, format_name, checksum, options, outcom
             upload.organisation = _common_parent([s for s in plan.schools.values() if s is not None])
         outcome.counts.update(counts)
         outcome.upload = loading.finish(upload, status, outcome.counts, parsed.problems, options.acting_user)
+    loading.refresh_statistics()
     _announce(outcome.upload, assessment)
     outcome.status = status
     outcome.message = _("Загружено работ: {works}, отсутствовали: {absent}.").format(
