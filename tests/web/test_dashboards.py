@@ -358,3 +358,24 @@ def test_the_region_lists_its_municipalities_and_the_xlsx_every_school(demo, cli
     # the page's funnel table lists only the schools beyond the 95 % limits
     outside = [p for p in data["funnel"]["points"] if p["zone"] != "в пределах границ"]
     assert len(response.context["tables"]["funnel_outside"].rows) == len(outside)
+
+
+@pytest.mark.django_db
+def test_a_school_s_signals_beyond_the_three_strongest_are_folded(demo, client):
+    """The objectivity list shows a school's three strongest signals of Metodist and folds the rest under
+    «ещё N сигналов» (the demo's planted school has more than a dozen): every signal stays on the page."""
+    import re
+
+    response = _client(client, "region_admin").get("/analysis/")
+    rows = response.context["data"]["objectivity"]
+    many = next(row for row in rows if len(row["metodist"]) > 3)
+    values = [s["value"] for s in many["metodist"]]
+    assert values == sorted(values, reverse=True)  # the strongest first
+    section = response.content.decode().split('id="objectivity"')[1].split("</section>")[0]
+    cell = next(tr for tr in section.split("<tr>") if f'/analysis/org/{many["school"].code}/' in tr)
+    signals_cell = cell.split("<td>")[2]  # (place,) school (and score), then Metodist's signals
+    shown, folded = signals_cell.split("<details>")
+    assert shown.count('class="badge warn"') == 3
+    more = len(many["metodist"]) - 3
+    assert re.search(rf"ещё {more} сигнал(а|ов)?</summary>", folded)
+    assert folded.count('class="badge warn"') == more
