@@ -23,6 +23,7 @@ from metodist.analysis.problem_fields import (
     MIXED,
     ProblemFieldResult,
     _,
+    _pct,
     agreements,
     decide_columns,
     federal_threshold,
@@ -45,10 +46,6 @@ COLUMNS = ("run_id", "assessment_id", "group_level", "organisation_id", "school_
            "field_kind", "content_element_id", "skill_id", "task_type", "tasks", "pupils", "solve_rate",
            "reference", "reference_level", "difference", "posterior_mean", "lower", "upper", "p_value",
            "flagged", "priority", "federal_verdict", "agreement", "explanation")
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}".replace(".", ",")
 
 
 def _concat(blocks: list[fa.LevelBlock]) -> dict[str, np.ndarray]:

@@ -14,10 +14,8 @@ drawn from it, under a key made of
 * the *format*: the field names of the report's dataclasses, so that a change of the code that
   computes them starts a fresh set of keys.
 
-Which cache: the `reports` alias of settings.CACHES when there is one; otherwise the `default` one if it
-is anything but Django's per-process memory cache; otherwise a file cache under DATA_DIR/cache/reports,
-which every process of the installation shares and which outlives a restart (the files are small: a
-region's report is a few dozen kilobytes). Entries expire after a week in any case.
+Which cache: core.shared_cache, the one every server process of the installation shares (the files
+are small: a region's report is a few dozen kilobytes).
 """
 
 from __future__ import annotations
@@ -26,31 +24,12 @@ import dataclasses
 import hashlib
 from functools import cache
 
-from django.conf import settings
 from django.utils import translation
 
-TIMEOUT = 7 * 24 * 3600
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-
-
-@cache
-def _file_cache():
-    from django.core.cache.backends.filebased import FileBasedCache
-
-    location = settings.DATA_DIR / "cache" / "reports"
-    return FileBasedCache(str(location), {"TIMEOUT": TIMEOUT, "OPTIONS": {"MAX_ENTRIES": 20000}})
-
-
-def report_cache():
-    """The cache the report pages keep their figures in (see the module's notes)."""
-    from django.core.cache import caches
-
-    configured = settings.CACHES
-    if "reports" in configured:
-        return caches["reports"]
-    if configured.get("default", {}).get("BACKEND") not in (None, LOCMEM):
-        return caches["default"]
-    return _file_cache()
+from metodist.core.shared_cache import TIMEOUT
+from metodist.core.shared_cache import (
+    shared_cache as report_cache,  # the cache the report pages keep their figures in
+)
 
 
 def clear() -> None:

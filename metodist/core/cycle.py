@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from metodist.core.models import Organisation
+from metodist.core.shared_cache import shared_cache as _cache
 
 #: (number, title, URL name of the stage's page or None when the stage is not built yet)
 STAGES = [
@@ -36,15 +37,6 @@ class Stage:
     url: str | None
     state: str  # "done" | "partial" | "empty" | "unavailable"
     status: str
-
-
-def _cache():
-    """The cache every server process shares (analysis.report_cache's: the configured shared cache, else files
-    under DATA_DIR): a process's first page must not recount what another one has counted, and a `bump` in
-    one process must reach the others."""
-    from metodist.analysis.report_cache import report_cache
-
-    return report_cache()
 
 
 def calendar_academic_year(today: datetime.date | None = None) -> int:
