@@ -96,6 +96,23 @@ def test_duckdb_exports_only_the_assessments_asked(results):
     assert everything.raw("task_score").count().to_pyarrow().as_py() == TaskScore.objects.count() == 6
 
 
+def test_duckdb_export_keeps_every_value(results):
+    """The export goes through CSV text the database writes: quotes, commas, line breaks, empty texts,
+    NULLs and booleans must come out as they went in, table by table."""
+    Organisation.objects.filter(code="edu221002").update(short_name='Школа "Радуга", корпус 2\nзданиe «Б»')
+    Organisation.objects.filter(code="edu222001").update(short_name="", social_index=None)
+    source, duck = connect(), connect("duckdb")
+    for name in ("organisation", "teacher", "school_class", "task", "work", "task_score"):
+        ours = sorted(source.raw(name).to_pyarrow().to_pylist(), key=lambda r: r["id"])
+        theirs = sorted(duck.raw(name).to_pyarrow().to_pylist(), key=lambda r: r["id"])
+        assert theirs == ours, name
+    names = {r["code"]: r["short_name"] for r in duck.raw("organisation").to_pyarrow().to_pylist()}
+    assert names["edu221002"] == 'Школа "Радуга", корпус 2\nзданиe «Б»' and names["edu222001"] == ""
+    works = duck.raw("work").to_pyarrow().to_pylist()
+    assert {w["absent"] for w in works} == {True, False}
+    assert any(w["teacher_id"] is None for w in works)  # NULL, not 0
+
+
 def test_unknown_engine():
     with pytest.raises(EngineError):
         connect("spark")
