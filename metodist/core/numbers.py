@@ -11,15 +11,22 @@ The decimal separator is Django's `DECIMAL_SEPARATOR` of the active language (in
 from __future__ import annotations
 
 import numbers
-import string
+from functools import lru_cache
 
-from django.utils import formats
+from django.utils import formats, translation
 
 MINUS = "\u2212"
 
 
 def separator() -> str:
-    return formats.get_format("DECIMAL_SEPARATOR") or "."
+    return _separator(translation.get_language())
+
+
+@lru_cache(maxsize=32)
+def _separator(language: str | None) -> str:
+    # Django's get_format looks the language's format module up on every call: a region's analysis writes
+    # tens of thousands of sentences, each with a few numbers
+    return formats.get_format("DECIMAL_SEPARATOR", lang=language) or "."
 
 
 def _typeset(text: str, sep: str) -> str:
@@ -45,21 +52,32 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{number(value, digits)}\u00a0%"
 
 
-class _Formatter(string.Formatter):
-    def __init__(self, sep: str):
-        super().__init__()
-        self.sep = sep
+class _Typeset:
+    """A number that formats itself the language's way: `str.format` parses the template in C and calls
+    this only for the numbers."""
 
-    def format_field(self, value, format_spec):
-        text = super().format_field(value, format_spec)
-        if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
-            return _typeset(text, self.sep)
-        if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value < 0:
+    __slots__ = ("value", "sep")
+
+    def __init__(self, value, sep: str):
+        self.value, self.sep = value, sep
+
+    def __format__(self, spec: str) -> str:
+        text = format(self.value, spec)
+        if isinstance(self.value, numbers.Integral):
             return text.replace("-", MINUS)
-        return text
+        return _typeset(text, self.sep)
+
+
+def _wrap(value, sep: str):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    if isinstance(value, numbers.Integral) and value >= 0:
+        return value
+    return _Typeset(value, sep)
 
 
 def format_text(template: str, /, *args, **values) -> str:
     """`template.format(*args, **values)` with every float written with the language's decimal separator
     and a true minus sign; integers and strings are left as they are."""
-    return _Formatter(separator()).format(template, *args, **values)
+    sep = separator()
+    return template.format(*(_wrap(v, sep) for v in args), **{k: _wrap(v, sep) for k, v in values.items()})
