@@ -25,6 +25,7 @@ from metodist.analysis import report_cache
 from metodist.analysis.standard_reports import COMPARISON, MARKS, ReportError
 from metodist.core.access import role_required
 from metodist.core.context import academic_year, acting_organisation
+from metodist.core.page_cache import cached_page
 from metodist.documents.common import Table
 from metodist.documents.downloads import safe_file_name, wants_xlsx, xlsx_response
 
@@ -172,6 +173,7 @@ def _page(request, template: str, context: dict):
 # --- the index ---------------------------------------------------------------------------------------
 
 @role_required
+@cached_page
 def reports(request):
     """Choose an organisation and an assessment; links to every report of them."""
     context = _selection(request)
@@ -274,6 +276,7 @@ def _standard(assessment, organisation, version: str):
 
 
 @role_required
+@cached_page
 def standard(request):
     """The four standard reports of an organisation and assessment with the parent levels beside."""
     context = _selection(request)
@@ -342,6 +345,7 @@ def item_tables(analysis: dict, *, page: bool = False) -> list[Table]:
 
 
 @role_required
+@cached_page
 def items(request):
     """Item analysis of an assessment's works in an organisation: difficulty, discrimination, alpha."""
     context = _selection(request)
@@ -408,6 +412,7 @@ def trend_tables(years, elements, title: str) -> list[Table]:
 
 
 @role_required
+@cached_page
 def trends(request):
     """The standard figures of the organisation year over year for the chosen work's subject and grade."""
     context = _selection(request)
@@ -484,6 +489,7 @@ def cohort_tables(result, letters=None) -> list[Table]:
 
 
 @role_required
+@cached_page
 def cohorts(request):
     """The same pupils, classes and schools from one year's work to the next one of the same subject."""
     context = _selection(request)
@@ -584,6 +590,7 @@ def deficit_tables(corporate, personal) -> list[Table]:
 
 
 @role_required
+@cached_page
 def deficits(request):
     """Corporate deficits of a school or municipality by subject and the personal deficits of its teachers,
     from the latest finished analysis of the academic year, with the evidence for each."""

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from metodist.analysis import dashboards
 from metodist.core.context import academic_year, acting_organisation
 from metodist.core.models import Organisation, OrganisationKind, Role, Teacher
+from metodist.core.page_cache import cached_page
 from metodist.documents.common import academic_year as year_label
 from metodist.documents.common import latest_run
 from metodist.documents.downloads import wants_xlsx, xlsx_response
@@ -38,6 +39,7 @@ def _report_url(name: str, fallback: str, **params) -> str:
 
 
 @login_required
+@cached_page
 def dashboard(request):
     """The acting role's dashboard: a teacher's own, a school's, or a municipality's (region's)."""
     _check_role(request)
@@ -57,6 +59,7 @@ def dashboard(request):
 
 
 @login_required
+@cached_page
 def organisation(request, code: str):
     """The dashboard of any organisation the user may see (404 for one he may not)."""
     _check_role(request)
@@ -65,6 +68,7 @@ def organisation(request, code: str):
 
 
 @login_required
+@cached_page
 def teacher(request, pk: int):
     """A teacher's dashboard: a teacher sees only his own, a school's administration its teachers."""
     _check_role(request)

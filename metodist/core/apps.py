@@ -14,3 +14,8 @@ class CoreConfig(AppConfig):
 
         post_save.connect(memo.forget, dispatch_uid="metodist-memo-save")
         post_delete.connect(memo.forget, dispatch_uid="metodist-memo-delete")
+        from metodist.core.cycle import watch
+        from metodist.core.models import Organisation, RoleAssignment, Teacher
+
+        # names and roles the kept pages show (core.page_cache); uploads move the results' signature instead
+        watch(Organisation, Teacher, RoleAssignment)

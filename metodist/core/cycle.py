@@ -11,7 +11,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -82,27 +82,46 @@ def year_label(start_year: int) -> str:
 
 
 def _version() -> tuple:
+    """The latest upload, analysis run and roadmap change, in one query of three index look-ups (every page
+    asks, through the frame and the kept pages)."""
+    from django.db import connection
+
     from metodist.analysis.models import AnalysisRun
     from metodist.collection.models import Upload
     from metodist.core.memo import per_request
     from metodist.planning.models import Roadmap
 
-    return per_request("cycle-version", lambda: (
-        Upload.objects.aggregate(m=Max("pk"))["m"], AnalysisRun.objects.aggregate(m=Max("finished_at"))["m"],
-        Roadmap.objects.aggregate(m=Max("updated_at"))["m"]))
+    def query() -> tuple:
+        upload, run, roadmap = (connection.ops.quote_name(m._meta.db_table) for m in (Upload, AnalysisRun, Roadmap))
+        with connection.cursor() as cursor:
+            cursor.execute(  # noqa: S608 (table names from the models)
+                f"SELECT (SELECT MAX(id) FROM {upload}), (SELECT MAX(finished_at) FROM {run}), "
+                f"(SELECT MAX(updated_at) FROM {roadmap})")
+            return tuple(str(v) for v in cursor.fetchone())
+
+    return per_request("cycle-version", query)
 
 
 #: bumped when a record of stages 3 and 5 is saved or deleted (`bump`), so their figures are not cached stale
 GENERATION_KEY = "metodist:cycle:generation"
 
 
-def bump(*args, **kwargs) -> None:
-    """A signal receiver: the stage figures cached so far are stale, in every server process."""
+def _incr() -> None:
     cache = _cache()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.set(GENERATION_KEY, 1, None)
+
+
+def bump(*args, **kwargs) -> None:
+    """A signal receiver: the stage figures and pages cached so far are stale, in every server process.
+    Moved at once (the writing request reads its own change) and again when the transaction commits: a
+    page another process rendered in between, from the data before the commit, is not kept."""
+    from django.db import transaction
+
+    _incr()
+    transaction.on_commit(_incr)
 
 
 def watch(*models) -> None:
@@ -114,10 +133,21 @@ def watch(*models) -> None:
         post_delete.connect(bump, sender=model, dispatch_uid=f"cycle-delete-{model._meta.label}")
 
 
+def version_text() -> str:
+    """What moves when anything the stages show may have changed: the generation (`bump`) and the latest
+    upload, analysis run and roadmap change; the same text in every server process."""
+    from metodist.core.memo import per_request
+
+    def compute() -> str:
+        return "|".join(str(v) for v in (_cache().get(GENERATION_KEY, 0), *_version()))
+
+    return per_request("cycle-version-text", compute)
+
+
 def stages(organisation: Organisation | None, start_year: int) -> list[Stage]:
     cache = _cache()
-    generation = cache.get(GENERATION_KEY, 0)
-    key = f"metodist:cycle:{organisation.pk if organisation else 0}:{start_year}:{generation}:{hash(_version())}"
+    key = f"metodist:cycle:{organisation.pk if organisation else 0}:{start_year}:" + hashlib.sha1(
+        version_text().encode()).hexdigest()
     figures = cache.get(key)
     if figures is None:
         figures = _figures(organisation, start_year)

@@ -6,3 +6,9 @@ class ReferenceConfig(AppConfig):
     name = "metodist.reference"
     label = "reference"
     verbose_name = _("Справочники: спецификации работ, шкалы, кодификаторы")
+
+    def ready(self) -> None:
+        from metodist.core.cycle import watch
+        from metodist.reference.models import Assessment
+
+        watch(Assessment)

@@ -229,6 +229,7 @@ def test_list_pages_do_a_fixed_number_of_queries(world, django_assert_max_num_qu
         teacher = Teacher.objects.create(school=world["school12"], full_name=f"Учитель {n:02d}")
         diagnose(teacher, ma, [("Дроби", 1, 4), ("Проценты", n % 5, 4)])
         Attestation.objects.create(teacher=teacher, held_on=ON, category="highest")
+    client.get(pages[0])  # the new teachers' data moved the cycle's figures: counted again once, for all pages
     for url in pages:
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
