@@ -209,9 +209,19 @@ def report(results: dict) -> str:
         lines.append(f"{'/health/ again, after the pages':44} {'':>8} {end['p50_ms']:7.1f} {end['p95_ms']:7.1f} "
                      f"{end['p99_ms']:7.1f} {end['rps']:7.1f} {end['p50_ms'] / max(base['p50_ms'], 0.1):7.1f} "
                      f"{end['errors']:4d}")
-    worst = max(results["pages"], key=lambda r: r["p95_ms"])
-    lines.append(f"worst p95: {worst['p95_ms']} ms ({worst['name']}); aim: under 300 ms for every page")
+    # the aim is the issue's: every dashboard and report page (stage 2); the pages of stages 3-6 are shown beside
+    stage2 = [r for r in results["pages"] if r["name"].split(":")[0] in STAGE_2]
+    others = [r for r in results["pages"] if r not in stage2]
+    for label, rows in (("dashboard and report pages", stage2), ("other pages (stages 3-6)", others)):
+        if rows:
+            worst = max(rows, key=lambda r: r["p95_ms"])
+            lines.append(f"worst p95 of the {label}: {worst['p95_ms']} ms ({worst['name']})")
+    lines.append("aim: p95 under 300 ms for every dashboard and report page")
     return "\n".join(lines)
+
+
+#: the kinds of page (the first word of a page's name above) that are stage 2's dashboards and reports
+STAGE_2 = ("dashboard", "standard report", "item analysis", "trend", "deficits")
 
 
 def main(argv: list[str] | None = None) -> None:
