@@ -26,6 +26,7 @@ from functools import cache
 
 from django.utils import translation
 
+from metodist.core.cycle import results_signature  # noqa: F401 (the reports' data versions start from it)
 from metodist.core.shared_cache import TIMEOUT
 from metodist.core.shared_cache import (
     shared_cache as report_cache,  # the cache the report pages keep their figures in
@@ -37,30 +38,6 @@ def clear() -> None:
 
 
 # --- data versions ------------------------------------------------------------------------------------
-
-def results_signature() -> str:
-    """A text that changes whenever any work or published figure changes, from one query of index look-ups
-    (well under a millisecond at a region's 350,000 works): the last work, the number and the last of the
-    uploads and their last finish, and the same of the published federal figures. Works are written and
-    deleted only by imports (a new Upload) and by deleting an upload (one Upload fewer), so every change
-    of them moves one of these."""
-    from django.db import connection
-
-    from metodist.collection.models import Upload, Work
-    from metodist.core.memo import per_request
-    from metodist.reference.models import PublishedResult
-
-    def query() -> str:
-        work, upload, published = (connection.ops.quote_name(m._meta.db_table) for m in (Work, Upload, PublishedResult))
-        with connection.cursor() as cursor:
-            cursor.execute(  # noqa: S608 (table names from the models)
-                f"SELECT (SELECT MAX(id) FROM {work}), (SELECT COUNT(*) FROM {upload}), (SELECT MAX(id) FROM {upload}), "
-                f"(SELECT MAX(finished_at) FROM {upload}), (SELECT COUNT(*) FROM {published}), "
-                f"(SELECT MAX(updated_at) FROM {published})")
-            return "|".join(str(v) for v in cursor.fetchone())
-
-    return per_request("results-signature", query)
-
 
 def data_versions(assessment_ids) -> dict[int, str]:
     """Per assessment: a text that changes whenever its works or its published figures change.

@@ -40,7 +40,6 @@ def _has_messages(request) -> bool:
 
 def page_key(request) -> str | None:
     """The cache key of the page the request asks for, or None when it must not be kept."""
-    from metodist.analysis.report_cache import results_signature
     from metodist.core import cycle
     from metodist.core.context import academic_year
 
@@ -56,7 +55,7 @@ def page_key(request) -> str | None:
         FORMAT, user.pk, user.is_superuser, user.get_full_name() or user.username, acting.pk if acting is not None else "-",
         ",".join(str(r.pk) for r in getattr(request, "roles", None) or []), translation.get_language() or "",
         secret, year, request.get_full_path(), request.headers.get("HX-Request", ""),
-        request.headers.get("HX-Target", ""), results_signature(), cycle.version_text(),
+        request.headers.get("HX-Target", ""), cycle.results_signature(), cycle.version_text(),
     ]
     text = "\x1f".join(str(p) for p in parts)
     return "metodist:page:" + hashlib.sha1(text.encode()).hexdigest()

@@ -105,3 +105,18 @@ def test_nothing_is_kept_with_a_message_waiting_or_for_anonymous_users(methodolo
     assert "Файл загружен" in shown  # not the kept page without it
     again, _n = _queries(client)
     assert "Файл загружен" not in again  # shown once, as Django's messages are, and not kept with the page
+
+
+def test_a_watched_save_moves_the_version_at_once_and_again_on_commit(region_tree, django_capture_on_commit_callbacks):
+    """At once, so the writing request reads its change; on commit, so a page another process rendered from
+    the data before the commit is not kept under the new version."""
+    from metodist.core import cycle
+
+    generation = lambda: cycle.version_text().split("|")[0]  # noqa: E731
+    start = int(generation())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        region_tree["school11"].short_name = "Школа № 1 имени Пушкина"
+        region_tree["school11"].save()
+        assert int(generation()) == start + 1
+    assert len(callbacks) == 1
+    assert int(generation()) == start + 2
