@@ -85,36 +85,54 @@ class ProblemField(models.Model):
     """A content element, skill or task type on which a group (class, teacher, school, municipality)
     is below its reference: the numbers of both decisions (statistical and the federal rule)."""
 
-    run = models.ForeignKey(AnalysisRun, models.CASCADE, related_name="problem_fields", verbose_name=_("анализ"))
-    assessment = models.ForeignKey(Assessment, models.PROTECT, verbose_name=_("работа"))
+    # Only the run (through problem_field_run_level) and the organisation are indexed: a region's run writes
+    # hundreds of thousands of rows, every index is one more B-tree written per row, and the pages look the
+    # rows up by run, level and organisation. (A deleted class, teacher or element is looked up by a scan.)
+    run = models.ForeignKey(AnalysisRun, models.CASCADE, related_name="problem_fields", verbose_name=_("анализ"),
+                            db_index=False)
+    assessment = models.ForeignKey(Assessment, models.PROTECT, verbose_name=_("работа"), db_index=False)
     group_level = models.CharField(_("уровень группы"), max_length=16, choices=GroupLevel.choices)
     organisation = models.ForeignKey(
         Organisation, models.CASCADE, verbose_name=_("организация"),
         help_text=_("Школа для классов и учителей; муниципалитет или регион для своих уровней."),
     )
-    school_class = models.ForeignKey(SchoolClass, models.CASCADE, null=True, blank=True, verbose_name=_("класс"))
-    teacher = models.ForeignKey(Teacher, models.CASCADE, null=True, blank=True, verbose_name=_("учитель"))
+    school_class = models.ForeignKey(SchoolClass, models.CASCADE, null=True, blank=True, verbose_name=_("класс"),
+                                     db_index=False)
+    teacher = models.ForeignKey(Teacher, models.CASCADE, null=True, blank=True, verbose_name=_("учитель"),
+                                db_index=False)
     field_kind = models.CharField(_("что проверяется"), max_length=16, choices=FieldKind.choices)
     content_element = models.ForeignKey(
-        ContentElement, models.PROTECT, null=True, blank=True, verbose_name=_("элемент содержания")
+        ContentElement, models.PROTECT, null=True, blank=True, verbose_name=_("элемент содержания"), db_index=False,
     )
-    skill = models.ForeignKey(Skill, models.PROTECT, null=True, blank=True, verbose_name=_("умение"))
+    skill = models.ForeignKey(Skill, models.PROTECT, null=True, blank=True, verbose_name=_("умение"),
+                              db_index=False)
     task_type = models.CharField(_("тип задания"), max_length=16, blank=True)
     tasks = models.JSONField(_("задания"), default=list, blank=True)
+    task_level = models.CharField(_("уровень сложности заданий"), max_length=16, blank=True)
     pupils = models.PositiveIntegerField(_("участников"))
     solve_rate = models.FloatField(_("процент выполнения"))
     reference = models.FloatField(_("процент выполнения для сравнения"))
     reference_level = models.CharField(_("с чем сравнивается"), max_length=32)
     difference = models.FloatField(_("разница"))
+    expected = models.FloatField(
+        _("ожидаемый процент выполнения"), null=True, blank=True,
+        help_text=_("Чего ждать от группы на этом поле при её результате по всей работе."))
+    parent_level = models.CharField(_("уровень выше"), max_length=16, blank=True)
+    parent_rate = models.FloatField(_("процент выполнения уровня выше"), null=True, blank=True)
     posterior_mean = models.FloatField(_("оценка с учётом размера группы"), null=True, blank=True)
     lower = models.FloatField(_("нижняя граница"), null=True, blank=True)
     upper = models.FloatField(_("верхняя граница"), null=True, blank=True)
     p_value = models.FloatField(_("p-значение"), null=True, blank=True)
     flagged = models.BooleanField(_("проблемное поле"), default=False)
+    shared_tasks = models.BooleanField(
+        _("снято как общее с другим полем"), default=False,
+        help_text=_("Отставание приходится на задания, которые проверяют и другое, более выраженное поле."))
     priority = models.FloatField(_("приоритет"), default=0)
     federal_verdict = models.CharField(_("по федеральному правилу"), max_length=32, blank=True)
     agreement = models.CharField(_("согласие методов"), max_length=32, blank=True)
-    explanation = models.TextField(_("пояснение"), blank=True)
+    explanation_text = models.TextField(
+        _("пояснение"), blank=True,
+        help_text=_("Пустое, если пояснение пишется по числам строки на языке читателя."))
 
     objects = VisibleManager.from_queryset(FindingQuerySet)()
 
@@ -126,6 +144,23 @@ class ProblemField(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_group_level_display()}: {self.topic}"
+
+    @property
+    def explanation(self) -> str:
+        """Why the row is (or is not) a problem, in the reader's language: the stored text if there is one,
+        otherwise written from the row's numbers for the rows a rule marks (flagged, insufficient by the
+        federal rule, withdrawn as shared); the other rows say no more than their numbers."""
+        if self.explanation_text:
+            return self.explanation_text
+        if not (self.flagged or self.shared_tasks or self.federal_verdict == "insufficient"):
+            return ""
+        from metodist.analysis.problem_field_store import explain_row
+
+        return explain_row(self)
+
+    @explanation.setter
+    def explanation(self, value: str) -> None:
+        self.explanation_text = value
 
     @property
     def topic(self) -> str:

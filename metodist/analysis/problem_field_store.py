@@ -29,7 +29,6 @@ from metodist.analysis.problem_fields import (
     federal_threshold,
     federal_verdicts,
     part_p_value,
-    pinned_language,
     shared_task_review,
 )
 
@@ -41,11 +40,14 @@ EVERY_ROW_LEVELS = ("school", "municipality")
 
 PARENT_NAMES = {"school": "школы", "municipality": "муниципалитета", "region": "региона"}
 
-#: ProblemField's columns as written by :func:`insert_rows`, in the order of the tuples.
+#: ProblemField's columns as written by :func:`insert_rows`, in the order of the tuples. The explanation is
+#: not among them: it is written from the row's numbers when a page or a document shows it
+#: (:func:`explain_row`), in the reader's language; ``explanation_text`` is always empty here.
 COLUMNS = ("run_id", "assessment_id", "group_level", "organisation_id", "school_class_id", "teacher_id",
-           "field_kind", "content_element_id", "skill_id", "task_type", "tasks", "pupils", "solve_rate",
-           "reference", "reference_level", "difference", "posterior_mean", "lower", "upper", "p_value",
-           "flagged", "priority", "federal_verdict", "agreement", "explanation")
+           "field_kind", "content_element_id", "skill_id", "task_type", "tasks", "task_level", "pupils",
+           "solve_rate", "reference", "reference_level", "difference", "expected", "parent_level", "parent_rate",
+           "posterior_mean", "lower", "upper", "p_value", "flagged", "shared_tasks", "priority",
+           "federal_verdict", "agreement", "explanation_text")
 
 
 def _concat(blocks: list[fa.LevelBlock]) -> dict[str, np.ndarray]:
@@ -144,32 +146,28 @@ def review_shared_tasks(c: dict, blocks: list[fa.LevelBlock]) -> np.ndarray:
     return withdrawn
 
 
-def _explanation(c: dict, i: int, level: str) -> str:
-    info = c["infos"][int(c["stratum"][i])]
-    task_level = info.task_level
-    threshold = federal_threshold(task_level) if task_level != MIXED else None
+def explain_row(row) -> str:
+    """The explanation of a stored ProblemField from its own columns (the same words problem_fields writes
+    for an unstored result), in the active language."""
+    task_level = row.task_level or None
+    threshold = federal_threshold(task_level) if task_level not in (None, MIXED) else None
+    expected = float("nan") if row.expected is None else row.expected
+    posterior = float("nan") if row.posterior_mean is None else row.posterior_mean
     result = ProblemFieldResult(
-        group=None, group_level=level, field=None, pupils=int(c["pupils"][i]), effective_n=c["effective_n"][i],
-        solve_rate=float(c["solve_rate"][i]), reference=float(c["reference"][i]), difference=0.0,
-        prior_mean=0.0, shrinkage=0.0, posterior_mean=float(c["posterior_mean"][i]), lower=0.0, upper=0.0,
-        p_value=0.0, flagged=bool(c["flagged"][i]), priority=0.0, federal_verdict=c["verdict"][i],
-        federal_threshold=threshold, agreement=c["agreement"][i], expected=float(c["expected"][i]),
-        specific_gap=float(c["solve_rate"][i] - c["expected"][i]), task_level=task_level,
+        group=None, group_level=row.group_level, field=None, pupils=row.pupils, effective_n=float("nan"),
+        solve_rate=row.solve_rate, reference=row.reference, difference=row.difference, prior_mean=0.0,
+        shrinkage=0.0, posterior_mean=posterior, lower=0.0, upper=0.0, p_value=0.0, flagged=row.flagged,
+        priority=0.0, federal_verdict=row.federal_verdict, federal_threshold=threshold, agreement=row.agreement,
+        expected=expected, specific_gap=row.solve_rate - expected, task_level=task_level,
     )
     text = result.explanation
-    if c["shared"][i]:
+    if row.shared_tasks:
         text += " " + _("Отставание по этому полю приходится на задания, которые проверяют и другое, более "
                         "выраженное проблемное поле этой группы: отдельной проблемой оно не считается.")
-    parent_level = c["parent_level"][i]
-    if c["parent_possible"][i] and parent_level != REFERENCE_LEVEL:
+    if row.parent_rate is not None and row.parent_level and row.parent_level != REFERENCE_LEVEL:
         text += " " + _("Для сравнения: решаемость {parent} — {rate} %.").format(
-            parent=_(PARENT_NAMES[parent_level]), rate=_pct(c["parent_points"][i] / c["parent_possible"][i]))
+            parent=_(PARENT_NAMES[row.parent_level]), rate=_pct(row.parent_rate))
     return text
-
-
-def _float(value) -> float | None:
-    value = float(value)
-    return value if value == value else None  # NaN is stored as NULL on every database
 
 
 def level_rows(run_id: int, level: str, c: dict, keep: np.ndarray):
@@ -178,25 +176,35 @@ def level_rows(run_id: int, level: str, c: dict, keep: np.ndarray):
 
     infos = c["infos"]
     tasks_json = [json.dumps(info.numbers, ensure_ascii=False) for info in infos]
-    # the rows a rule marks are explained in words; the others are kept for the picture of a level and
-    # say no more than their numbers (pages write those out themselves)
-    explain = c["flagged"] | (c["verdict"] == INSUFFICIENT) | c["shared"]
-    for i in np.flatnonzero(keep).tolist():
-        f = int(c["stratum"][i])
+    task_levels = [info.task_level or "" for info in infos]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        parent_rate = np.where(c["parent_possible"] > 0, c["parent_points"] / np.where(
+            c["parent_possible"] > 0, c["parent_possible"], 1), np.nan)
+    kept = np.flatnonzero(keep)
+    # the columns as Python lists at once (numpy scalars cost more to convert one by one)
+    columns = {name: c[name][kept].tolist() for name in (
+        "stratum", "group", "organisation", "pupils", "solve_rate", "reference", "flagged", "priority", "verdict",
+        "agreement", "shared", "parent_level")}
+    nullable = {name: [None if v != v else v for v in c[name][kept].tolist()]
+                for name in ("expected", "posterior_mean", "lower", "upper", "p_value")}
+    nullable["parent_rate"] = [None if v != v else v for v in parent_rate[kept].tolist()]
+    is_class, is_teacher = level == "class", level == "teacher"
+    for j, f in enumerate(columns["stratum"]):
         info = infos[f]
-        group = int(c["group"][i])
+        group = columns["group"][j]
         kind = info.kind
-        rate, reference = float(c["solve_rate"][i]), float(c["reference"][i])
+        rate, reference = columns["solve_rate"][j], columns["reference"][j]
         yield (
-            run_id, info.assessment_id, level, int(c["organisation"][i]), group if level == "class" else None,
-            group if level == "teacher" else None, kind,
+            run_id, info.assessment_id, level, columns["organisation"][j], group if is_class else None,
+            group if is_teacher else None, kind,
             info.field_id if kind == FieldKind.CONTENT_ELEMENT else None,
             info.field_id if kind == FieldKind.SKILL else None,
             info.field_id if kind == FieldKind.TASK_TYPE else "",
-            tasks_json[f], int(c["pupils"][i]), rate, reference, REFERENCE_LEVEL, rate - reference,
-            _float(c["posterior_mean"][i]), _float(c["lower"][i]), _float(c["upper"][i]), _float(c["p_value"][i]),
-            bool(c["flagged"][i]), float(c["priority"][i]), c["verdict"][i], c["agreement"][i],
-            _explanation(c, i, level) if explain[i] else "",
+            tasks_json[f], task_levels[f], int(columns["pupils"][j]), rate, reference, REFERENCE_LEVEL,
+            rate - reference, nullable["expected"][j], columns["parent_level"][j] or "", nullable["parent_rate"][j],
+            nullable["posterior_mean"][j], nullable["lower"][j], nullable["upper"][j], nullable["p_value"][j],
+            columns["flagged"][j], columns["shared"][j], columns["priority"][j], columns["verdict"][j],
+            columns["agreement"][j], "",
         )
 
 
@@ -236,7 +244,7 @@ def store(run, engine) -> dict:
     elements by school needs them all, and they are few: one per school, not per class); at class and
     teacher level the rows flagged by the specific-gap test or insufficient by the federal rule (the others
     say «no problem»; their numbers are sums of the works and are recomputed when a page asks for them).
-    Only the rows a rule marks get a Russian explanation; the others carry their numbers.
+    The explanations are not stored: a page writes them from the row's numbers (ProblemField.explanation).
     Returns {"problem_fields": stored, "flagged": flagged, "by_level": {level: {"stored": n, "flagged": n}},
     "assessments": n}."""
     by_level: dict[str, list[fa.LevelBlock]] = defaultdict(list)
@@ -253,8 +261,7 @@ def store(run, engine) -> dict:
             keep = np.ones(c["flagged"].size, dtype=bool)
         else:
             keep = c["flagged"] | (c["verdict"] == INSUFFICIENT)
-        with pinned_language():
-            stored[level] = insert_rows(level_rows(run.pk, level, c, keep))
+        stored[level] = insert_rows(level_rows(run.pk, level, c, keep))
         flagged[level] = int((c["flagged"] & keep).sum())
     return {
         "problem_fields": sum(stored.values()),

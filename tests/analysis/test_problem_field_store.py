@@ -252,3 +252,38 @@ def test_summary_counts_what_was_stored(demo):
         assert summary["assessments"] >= 7
         assert rows.filter(group_level="teacher", teacher__isnull=True).count() == 0
         assert rows.filter(group_level="class", school_class__isnull=True).count() == 0
+
+
+def _rate_text(rate: float) -> str:
+    return f"{100 * rate:.1f}".replace(".", ",")
+
+
+@pytest.mark.django_db
+def test_stored_rows_are_explained_on_read_in_the_readers_language(demo):
+    """Explanations are not stored: each marked row writes its own from its columns when read. The numbers
+    in it are the row's, the parent's rate is the one the parent's own stored row has, and a reader in
+    English gets English."""
+    from django.utils import translation
+
+    from metodist.analysis.models import ProblemField
+
+    run = demo["runs"][-1]
+    rows = ProblemField.objects.filter(run=run)
+    assert not rows.exclude(explanation_text="").exists()
+    schools = {(r.organisation_id, r.assessment_id, r.content_element_id): r.solve_rate
+               for r in rows.filter(group_level="school", field_kind="content_element")}
+    classes = list(rows.filter(group_level="class", field_kind="content_element", flagged=True))
+    assert classes
+    for row in classes:
+        text = row.explanation
+        assert _rate_text(row.solve_rate) in text and _rate_text(row.reference) in text
+        assert row.parent_level == "school"
+        parent = schools[(row.organisation_id, row.assessment_id, row.content_element_id)]
+        assert row.parent_rate == pytest.approx(parent)
+        assert f"решаемость школы — {_rate_text(parent)} %" in text
+        with translation.override("en"):
+            english = row.explanation
+        assert english != text and "решаемость" not in english
+    # the rows no rule marks carry their numbers and no sentence
+    quiet = rows.filter(flagged=False, shared_tasks=False).exclude(federal_verdict="insufficient")
+    assert quiet.exists() and all(r.explanation == "" for r in quiet[:200])
