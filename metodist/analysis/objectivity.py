@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from metodist.analysis.problem_fields import _
 from metodist.core.numbers import format_text
@@ -344,13 +344,30 @@ def spearman(journal_marks, scores) -> tuple[float | None, float | None]:
     Spearman, C. (1904). The proof and measurement of association between two things.
     American Journal of Psychology, 15, 72–101. Zar, J. H. (2010). Biostatistical Analysis, §19.9.
     """
-    a, b = _clean_pairs(journal_marks, scores)
-    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return None, None
-    result = stats.spearmanr(a, b)
-    rho = float(result.statistic)
-    p = float(result.pvalue) if a.size > 2 and not math.isnan(result.pvalue) else None
+    rho, p, _shortcut = _spearman_both(*_clean_pairs(journal_marks, scores))
     return rho, p
+
+
+def _spearman_both(a: np.ndarray, b: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    """(:func:`spearman`, its p-value, :func:`spearman_shortcut`) of clean pairs from one ranking of each
+    variable: a region checks thousands of schools, and ranking is most of the cost. The p-value is
+    SciPy's (``stats.spearmanr``): two-sided, Student's t with n − 2 degrees of freedom."""
+    n = a.size
+    if n < 2:
+        return None, None, None
+    ra, rb = stats.rankdata(a), stats.rankdata(b)
+    d = ra - rb
+    shortcut = float(1 - 6 * float(d @ d) / (n * (n * n - 1)))
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return None, None, shortcut
+    ca, cb = ra - ra.mean(), rb - rb.mean()
+    rho = float(np.clip((ca @ cb) / math.sqrt(float(ca @ ca) * float(cb @ cb)), -1.0, 1.0))
+    if n == 2:
+        return rho, None, shortcut
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = rho * math.sqrt((n - 2) / ((1.0 + rho) * (1.0 - rho))) if abs(rho) < 1 else math.inf
+    p = float(2 * special.stdtr(n - 2, -abs(t)))
+    return rho, (None if math.isnan(p) else p), shortcut
 
 
 def spearman_shortcut(journal_marks, scores) -> float | None:
@@ -359,12 +376,7 @@ def spearman_shortcut(journal_marks, scores) -> float | None:
     Equal to :func:`spearman` without ties; with ties it is biased upwards (towards +0.5 when one
     variable is nearly constant). None for fewer than two pairs.
     """
-    a, b = _clean_pairs(journal_marks, scores)
-    n = a.size
-    if n < 2:
-        return None
-    d = stats.rankdata(a) - stats.rankdata(b)
-    return float(1 - 6 * float(d @ d) / (n * (n * n - 1)))
+    return _spearman_both(*_clean_pairs(journal_marks, scores))[2]
 
 
 def cohort_ratio(pair: CohortPair) -> float | None:
@@ -455,8 +467,7 @@ def check_marks(marker: Marker, journal_marks, scores, *, formula: str = SPEARMA
         check.reason = _("Школа не писала эту работу.")
         return check
     a, b = _clean_pairs(journal_marks, scores)
-    rho, p = spearman(a, b)
-    shortcut = spearman_shortcut(a, b)
+    rho, p, shortcut = _spearman_both(a, b)
     check.numbers = {"n": int(a.size), "rho": _round(rho), "p": _round(p), "rho_shortcut": _round(shortcut)}
     if a.size < MIN_PARTICIPANTS_SPEARMAN:
         check.reason = format_text(_("Участников с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import special
 
 from metodist.analysis.problem_fields import _
@@ -46,6 +47,8 @@ MAD_TO_SD = 1.4826
 
 SIGNAL_CODES = ("work_above_journal", "journal_above_work", "threshold_bunching", "unexpected_result",
                 "low_spread")
+#: The signals measured against the rest of the region's counts (objectivity_store's trimmed reference).
+REGION_REFERENCE_SIGNALS = ("work_above_journal", "journal_above_work", "threshold_bunching")
 
 
 def signal_name(code: str) -> str:
@@ -112,6 +115,54 @@ def binomial_pmf(n: int, p: float) -> np.ndarray:
     return np.exp(log_pmf)
 
 
+#: Below this upper tail the batched computation (FFT) is redone exactly school by school: FFT's rounding
+#: is about 1e-16 of the largest probability, so only tails far beyond any threshold are affected.
+EXACT_BELOW = 1e-9
+
+
+def sum_of_binomials_z_rows(k, n, p) -> np.ndarray:
+    """:func:`sum_of_binomials_z` of many schools at once: row s is K_s = Σ_g Binomial(n[s, g], p[s, g]) and
+    its z at k[s]. Groups with n ≤ 0 add nothing. The probability functions are multiplied in Fourier space
+    (one real FFT per group for all schools), and the rows whose tail (or, for z < 0, whose complement)
+    comes out below :data:`EXACT_BELOW` are computed again by direct convolution, so every z is the exact
+    one to rounding."""
+    k = np.rint(np.asarray(k, dtype=float)).astype(np.int64)
+    n = np.rint(np.asarray(n, dtype=float)).astype(np.int64)
+    n = np.where(n > 0, n, 0)
+    p = np.clip(np.nan_to_num(np.asarray(p, dtype=float)), 0.0, 1.0)
+    if k.size == 0:
+        return np.empty(0)
+    size = int(n.sum(axis=1).max()) + 1
+    length = sp_fft.next_fast_len(size, real=True)
+    top = int(n.max())
+    scores = np.arange(top + 1, dtype=float)
+    spectrum = np.ones((k.size, length // 2 + 1), dtype=complex)
+    for g in range(n.shape[1]):
+        ng, pg = n[:, g:g + 1].astype(float), p[:, g:g + 1]
+        possible = scores[None, :] <= ng
+        rest = np.where(possible, ng - scores, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_pmf = (special.gammaln(ng + 1.0) - special.gammaln(scores + 1.0) - special.gammaln(rest + 1.0)
+                       + special.xlogy(scores, pg) + special.xlog1py(rest, -pg))
+        pmf = np.where(possible, np.exp(log_pmf), 0.0)
+        spectrum *= sp_fft.rfft(pmf, length, axis=1)
+    pmf = sp_fft.irfft(spectrum, length, axis=1)[:, :size]
+    below = np.concatenate([np.zeros((k.size, 1)), np.cumsum(pmf, axis=1)], axis=1)  # below[:, j] = P(K < j)
+    total = below[:, -1]
+    at = np.clip(k, 0, size)
+    rows = np.arange(k.size)
+    upper = total - below[rows, at]
+    tail = np.where(upper > 0.5, 1.0 - below[rows, at], upper)
+    tail = np.where(k >= size, 0.0, np.where(k <= 0, 1.0, tail))
+    z = np.clip(-special.ndtri(np.clip(tail, 0.0, 1.0)), -8.0, 8.0)
+    z[tail <= 0] = 8.0
+    lower = below[rows, at]
+    inexact = ((tail < EXACT_BELOW) | ((upper > 0.5) & (lower < EXACT_BELOW))) & (k < size) & (k > 0)
+    for s in np.flatnonzero(inexact).tolist():
+        z[s] = sum_of_binomials_z(k[s], list(zip(n[s].tolist(), p[s].tolist(), strict=True)))
+    return z
+
+
 def _r(value, digits: int = 4):
     if value is None:
         return None
@@ -142,39 +193,55 @@ def journal_disagreement(school, region, *, direction: str) -> Signal:
     (:func:`sum_of_binomials_z`) (Agresti, *Categorical Data Analysis*, 3rd ed., §1.3.2 and §6.4). Marks the region never has are
     left out.
     """
-    signal = Signal(direction)
-    k = n = 0
-    expected = variance = 0.0
-    groups = []
-    for mark, (k_m, n_m) in school.items():
-        rk, rn = region.get(mark, (0, 0))
-        if not n_m or not rn:
+    marks = sorted(set(school) | set(region))
+    own = np.array([[school.get(m, (0, 0)) for m in marks]], dtype=float).reshape(1, len(marks), 2)
+    rest = np.array([[region.get(m, (0, 0)) for m in marks]], dtype=float).reshape(1, len(marks), 2)
+    return journal_disagreement_rows(own[..., 0], own[..., 1], rest[..., 0], rest[..., 1], direction=direction)[0]
+
+
+def journal_disagreement_rows(k, n, region_k, region_n, *, direction: str) -> list[Signal]:
+    """:func:`journal_disagreement` of many schools at once: row s, column m holds school s's works at
+    work mark m in `direction` (`k`) and with both marks (`n`), and the same of the rest of the region
+    (`region_k`, `region_n`)."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    region_k, region_n = np.asarray(region_k, dtype=float), np.asarray(region_n, dtype=float)
+    used = (n > 0) & (region_n > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(used, region_k / np.where(region_n > 0, region_n, 1.0), 0.0)
+    k_used, n_used = np.where(used, k, 0.0), np.where(used, n, 0.0)
+    count, works = k_used.sum(axis=1), n_used.sum(axis=1)
+    expected, variance = (n_used * p).sum(axis=1), (n_used * p * (1 - p)).sum(axis=1)
+    rest_k, rest_n = region_k.sum(axis=1), region_n.sum(axis=1)
+    judged = works >= MIN_WORKS
+    z = np.full(k.shape[0], np.nan)
+    if judged.any():
+        z[judged] = sum_of_binomials_z_rows(count[judged], n_used[judged], p[judged])
+    signals = []
+    for s, (c, w, e, v, rk, rn) in enumerate(zip(count.tolist(), works.tolist(), expected.tolist(),
+                                                 variance.tolist(), rest_k.tolist(), rest_n.tolist(),
+                                                 strict=True)):
+        c, w = int(c), int(w)
+        signal = Signal(direction)
+        signal.numbers = {"works": w, "count": c, "share": _r(c / w if w else None),
+                          "expected_share": _r(e / w if w else None), "region_works": int(rn),
+                          "region_share": _r(rk / rn if rn else None)}
+        if w < MIN_WORKS:
+            signal.reason = format_text(_("Работ с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): по "
+                                          "этому сигналу школа не оценивается."), n=w, minimum=MIN_WORKS)
+            signals.append(signal)
             continue
-        p = rk / rn
-        k, n = k + k_m, n + n_m
-        groups.append((n_m, p))
-        expected, variance = expected + n_m * p, variance + n_m * p * (1 - p)
-    region_k = sum(v[0] for v in region.values())
-    region_n = sum(v[1] for v in region.values())
-    share = k / n if n else None
-    signal.numbers = {"works": n, "count": k, "share": _r(share), "expected_share": _r(expected / n if n else None),
-                      "region_works": region_n, "region_share": _r(region_k / region_n if region_n else None)}
-    if n < MIN_WORKS:
-        signal.reason = format_text(_("Работ с отметкой по журналу слишком мало ({n}, нужно не меньше {minimum}): по этому "
-                          "сигналу школа не оценивается."), n=n, minimum=MIN_WORKS)
-        return signal
-    signal.judged = True
-    signal.z = sum_of_binomials_z(k, groups)
-    signal.numbers.update({"z": _r(signal.z), "z_normal": _r((k - expected) / math.sqrt(variance))
-                           if variance > 0 else None})
-    values = {"share": 100 * share, "expected": 100 * expected / n, "k": k, "n": n, "z": signal.z}
-    if direction == "work_above_journal":
-        signal.reason = format_text(_("Отметка за работу выше отметки по журналу у {k} из {n} участников ({share:.0f} %; "
-                          "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}."), **values)
-    else:
-        signal.reason = format_text(_("Отметка по журналу выше отметки за работу у {k} из {n} участников ({share:.0f} %; "
-                          "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}."), **values)
-    return signal
+        signal.judged = True
+        signal.z = float(z[s])
+        signal.numbers.update({"z": _r(signal.z), "z_normal": _r((c - e) / math.sqrt(v)) if v > 0 else None})
+        values = {"share": 100 * c / w, "expected": 100 * e / w, "k": c, "n": w, "z": signal.z}
+        if direction == "work_above_journal":
+            signal.reason = format_text(_("Отметка за работу выше отметки по журналу у {k} из {n} участников ({share:.0f} %; "
+                              "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}."), **values)
+        else:
+            signal.reason = format_text(_("Отметка по журналу выше отметки за работу у {k} из {n} участников ({share:.0f} %; "
+                              "при таких же отметках в регионе ожидалось {expected:.0f} %), z = {z:.1f}."), **values)
+        signals.append(signal)
+    return signals
 
 
 def smoothed_counts(counts, window: range, *, reach: int = REACH, degree: int = DEGREE) -> np.ndarray | None:
@@ -234,44 +301,76 @@ def threshold_bunching(counts, region_counts, thresholds, *, below: int = BELOW,
     20–60 works cannot; the test uses only the split inside each window, so a school stronger or weaker
     than the region as a whole is compared on the local slope, not on its level.
     """
-    signal = Signal("threshold_bunching")
+    c, r = np.asarray(counts, dtype=float), np.asarray(region_counts, dtype=float)
+    own_size, width = c.size, max(c.size, r.size)
+    c, r = np.pad(c, (0, width - c.size)), np.pad(r, (0, width - r.size))
+    return threshold_bunching_rows(c[None, :], r[None, :], thresholds, sizes=[own_size], below=below, at=at)[0]
+
+
+def threshold_bunching_rows(counts, region_counts, thresholds, *, sizes=None, below: int = BELOW,
+                            at: int = AT) -> list[Signal]:
+    """:func:`threshold_bunching` of many schools at once: row s of `counts` and `region_counts` is school
+    s's distribution and that of the rest of the region, zero-padded to one width; `sizes` (default: the
+    width) is the length of each school's own distribution, which decides which windows fit."""
     c = np.asarray(counts, dtype=float)
     r = np.asarray(region_counts, dtype=float)
-    observed = expected = variance = 0.0
-    in_window = 0.0
-    per_threshold = []
-    groups = []
+    schools, width = c.shape
+    sizes = np.full(schools, width) if sizes is None else np.asarray(sizes)
+    m_t, a_t, q_t, fits = [], [], [], []
+    used = []
     for t in sorted(int(t) for t in thresholds):
-        window = range(t - below, t + at)
-        if window.start < 0 or window.stop > c.size:
+        start, stop = t - below, t + at
+        fit = (start >= 0) & (stop <= sizes)
+        operator = _donut(start, stop, width, REACH, DEGREE) if start >= 0 and stop <= width else None
+        if operator is None or not fit.any():
             continue
-        smooth = smoothed_counts(r, window)
-        if smooth is None or smooth.sum() <= 0:
+        xs, projection = operator
+        smooth = np.clip(r[:, xs] @ projection.T, 0.0, None)
+        mass = smooth.sum(axis=1)
+        fit = fit & (mass > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = np.where(mass > 0, smooth[:, below:].sum(axis=1) / np.where(mass > 0, mass, 1.0), 0.0)
+        m_t.append(np.where(fit, c[:, start:stop].sum(axis=1), 0.0))
+        a_t.append(np.where(fit, c[:, t:stop].sum(axis=1), 0.0))
+        q_t.append(q)
+        fits.append(fit)
+        used.append(t)
+    shape = (schools, len(used))
+    m = np.column_stack(m_t) if used else np.zeros(shape)
+    a = np.column_stack(a_t) if used else np.zeros(shape)
+    q = np.column_stack(q_t) if used else np.zeros(shape)
+    fit = np.column_stack(fits) if used else np.zeros(shape, dtype=bool)
+    observed, in_window = a.sum(axis=1), m.sum(axis=1)
+    expected, variance = (m * q).sum(axis=1), (m * q * (1 - q)).sum(axis=1)
+    total = c.sum(axis=1)
+    judged = (total >= MIN_WORKS) & (in_window >= 4) & (variance > 0)
+    z = np.full(schools, np.nan)
+    if judged.any():
+        z[judged] = sum_of_binomials_z_rows(observed[judged], m[judged], q[judged])
+    signals = []
+    for s in range(schools):
+        signal = Signal("threshold_bunching")
+        per_threshold = [{"threshold": t, "works": int(m[s, j]), "at_or_above": int(a[s, j]),
+                          "expected_share": _r(q[s, j])} for j, t in enumerate(used) if fit[s, j]]
+        o, e, w = float(observed[s]), float(expected[s]), float(in_window[s])
+        signal.numbers = {"works": int(total[s]), "near_thresholds": int(w), "at_or_above": int(o),
+                          "expected": _r(e), "thresholds": per_threshold}
+        if not judged[s]:
+            signal.reason = format_text(_("Работ около порогов отметок слишком мало ({n}): по этому сигналу школа не "
+                                          "оценивается."), n=int(w))
+            signals.append(signal)
             continue
-        q = float(smooth[below:].sum() / smooth.sum())
-        m = float(c[window.start:window.stop].sum())
-        a = float(c[t:window.stop].sum())
-        observed, expected, variance = observed + a, expected + m * q, variance + m * q * (1 - q)
-        in_window += m
-        groups.append((m, q))
-        per_threshold.append({"threshold": t, "works": int(m), "at_or_above": int(a), "expected_share": _r(q)})
-    total = float(c.sum())
-    signal.numbers = {"works": int(total), "near_thresholds": int(in_window), "at_or_above": int(observed),
-                      "expected": _r(expected), "thresholds": per_threshold}
-    if total < MIN_WORKS or in_window < 4 or variance <= 0:
-        signal.reason = format_text(_("Работ около порогов отметок слишком мало ({n}): по этому сигналу школа не "
-                          "оценивается."), n=int(in_window))
-        return signal
-    signal.judged = True
-    signal.z = sum_of_binomials_z(observed, groups)
-    signal.numbers["z_normal"] = _r((observed - expected) / math.sqrt(variance))
-    share, expected_share = observed / in_window, expected / in_window
-    signal.numbers.update({"share": _r(share), "expected_share": _r(expected_share),
-                           "excess_mass": _r((observed - expected) / total), "z": _r(signal.z)})
-    signal.reason = format_text(_("Около порогов отметок ({n} работ) на пороге или чуть выше него {share:.0f} % работ, "
-                      "а по сглаженному распределению региона ожидалось {expected:.0f} %, z = {z:.1f}."),
-        n=int(in_window), share=100 * share, expected=100 * expected_share, z=signal.z)
-    return signal
+        signal.judged = True
+        signal.z = float(z[s])
+        signal.numbers["z_normal"] = _r((o - e) / math.sqrt(float(variance[s])))
+        share, expected_share = o / w, e / w
+        signal.numbers.update({"share": _r(share), "expected_share": _r(expected_share),
+                               "excess_mass": _r((o - e) / float(total[s])), "z": _r(signal.z)})
+        signal.reason = format_text(_("Около порогов отметок ({n} работ) на пороге или чуть выше него {share:.0f} % работ, "
+                          "а по сглаженному распределению региона ожидалось {expected:.0f} %, z = {z:.1f}."),
+            n=int(w), share=100 * share, expected=100 * expected_share, z=signal.z)
+        signals.append(signal)
+    return signals
 
 
 def _robust_centre_spread(values) -> tuple[float, float]:
@@ -285,7 +384,33 @@ def _robust_centre_spread(values) -> tuple[float, float]:
     return centre, float(MAD_TO_SD * np.median(np.abs(x - centre)))
 
 
-def unexpected_result(pct: float, se: float, reference_pct: float | None, other_residuals) -> Signal:
+def leave_one_out_centre_spread(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every element i: the median, 1.4826·MAD and number of the finite values other than the i-th
+    (what :func:`_robust_centre_spread` gives on the values with element i left out), all at once: each
+    school's yardstick is the rest of the region."""
+    x = np.asarray(values, dtype=float)
+    finite = np.isfinite(x)
+    pool = np.sort(x[finite])
+    size = pool.size
+    centre, spread = np.zeros(x.size), np.zeros(x.size)
+    count = np.where(finite, size - 1, size)
+    if size > 1 and finite.any():
+        # the finite element of rank r leaves the sorted pool without its r-th value
+        ranks = np.searchsorted(pool, x[finite])
+        keep = np.arange(size - 1)[None, :]
+        others = pool[keep + (keep >= ranks[:, None])]
+        mid = np.median(others, axis=1)
+        centre[finite] = mid
+        spread[finite] = MAD_TO_SD * np.median(np.abs(others - mid[:, None]), axis=1)
+    if size and not finite.all():
+        mid = float(np.median(pool))
+        centre[~finite] = mid
+        spread[~finite] = MAD_TO_SD * float(np.median(np.abs(pool - mid)))
+    return centre, spread, count
+
+
+def unexpected_result(pct: float, se: float, reference_pct: float | None, other_residuals,
+                      yardstick: tuple[float, float] | None = None) -> Signal:
     """The school's result on this work against its results on its other works.
 
     Parameters
@@ -298,6 +423,9 @@ def unexpected_result(pct: float, se: float, reference_pct: float | None, other_
         nothing to compare with).
     other_residuals : iterable of float
         The same residual (this work − other works) of the other schools of the region.
+    yardstick : (centre, spread), optional
+        Their median and 1.4826·MAD, when already known (:func:`leave_one_out_centre_spread`);
+        `other_residuals` is then not read.
 
     Notes
     -----
@@ -311,7 +439,7 @@ def unexpected_result(pct: float, se: float, reference_pct: float | None, other_
         signal.reason = _("У школы нет других работ в этом и прошлом году: сравнивать не с чем.")
         return signal
     residual = pct - reference_pct
-    centre, spread = _robust_centre_spread(other_residuals)
+    centre, spread = yardstick if yardstick is not None else _robust_centre_spread(other_residuals)
     scale = math.sqrt(spread * spread + se * se)
     signal.numbers = {"pct": _r(pct), "reference_pct": _r(reference_pct), "residual": _r(residual),
                       "region_median_residual": _r(centre), "region_spread": _r(spread), "se": _r(se)}
@@ -336,7 +464,8 @@ def spread_ratio(mean: float, sd: float, maximum: float) -> float | None:
     return sd / math.sqrt(room)
 
 
-def low_spread(n: int, mean: float, sd: float | None, maximum: float, other_ratios) -> Signal:
+def low_spread(n: int, mean: float, sd: float | None, maximum: float, other_ratios,
+               yardstick: tuple[float, float, int] | None = None) -> Signal:
     """An SD of primary scores far below the region's at the same mean.
 
     Notes
@@ -345,23 +474,28 @@ def low_spread(n: int, mean: float, sd: float | None, maximum: float, other_rati
     compared as :math:`\\rho = S/\\sqrt{\\bar x(M - \\bar x)}` (:func:`spread_ratio`). With
     :math:`\\tilde\\ell` the median and :math:`\\tau` = 1.4826·MAD of :math:`\\ln\\rho` of the other schools,
     :math:`z = (\\tilde\\ell - \\ln\\rho)/\\sqrt{\\tau^2 + 1/(2(n-1))}`, :math:`1/(2(n-1))` the sampling
-    variance of the log of a sample SD.
+    variance of the log of a sample SD. `yardstick`, when given, is (median, 1.4826·MAD, number) of the
+    other schools' :math:`\\ln\\rho` (:func:`leave_one_out_centre_spread`), and `other_ratios` is not read.
     """
     signal = Signal("low_spread")
     ratio = spread_ratio(mean, sd, maximum) if sd is not None else None
     signal.numbers = {"works": n, "mean": _r(mean), "sd": _r(sd), "ratio": _r(ratio)}
-    if isinstance(other_ratios, np.ndarray):
-        logs = np.log(other_ratios[other_ratios > 0])
+    if yardstick is None:
+        if isinstance(other_ratios, np.ndarray):
+            logs = np.log(other_ratios[other_ratios > 0])
+        else:
+            logs = np.log(np.asarray([r for r in other_ratios if r is not None and r > 0], dtype=float))
+        others = len(logs)
     else:
-        logs = np.log(np.asarray([r for r in other_ratios if r is not None and r > 0], dtype=float))
-    if n < MIN_WORKS or ratio is None or len(logs) < 3:
+        others = yardstick[2]
+    if n < MIN_WORKS or ratio is None or others < 3:
         signal.reason = _("Работ слишком мало или не с чем сравнить: по этому сигналу школа не оценивается.")
         return signal
     if ratio <= 0:
         ratio_log = math.log(1e-6)
     else:
         ratio_log = math.log(ratio)
-    centre, spread = _robust_centre_spread(logs)
+    centre, spread = _robust_centre_spread(logs) if yardstick is None else yardstick[:2]
     scale = math.sqrt(spread * spread + 1 / (2 * (n - 1)))
     signal.judged = True
     signal.z = (centre - ratio_log) / scale

@@ -190,66 +190,81 @@ def compute(run, engine: str | object = "default") -> dict:
             "procedure_work": procedure_work}
 
 
-#: the signals measured against the rest of the region's counts (the trimmed reference of :func:`compute`)
-REGION_REFERENCE_SIGNALS = ("work_above_journal", "journal_above_work", "threshold_bunching")
+REGION_REFERENCE_SIGNALS = sig.REGION_REFERENCE_SIGNALS
 
 
 def _work_signals(w: Work, per_school, journal, dist, relative, region_sd, *,
                   excluded: set[str], first: dict | None = None) -> dict[str, list]:
     """Metodist's signals of every school on one work; `excluded` schools are left out of the region's
     references of the journal and bunching signals. With `first` (the signals of a previous pass), the
-    signals that do not read the region's counts are taken from it instead of being computed again."""
+    signals that do not read the region's counts are taken from it instead of being computed again.
+
+    Each signal is computed for all schools of the work at once (objectivity_signals' ``*_rows``
+    functions and :func:`~metodist.analysis.objectivity_signals.leave_one_out_centre_spread`): a school's
+    reference is the region's total less its own row."""
     codes = sorted(per_school)
-    region_j: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for c in codes:
-        if c in excluded:
-            continue
-        for mark, counts in journal[c].items():
-            region_j[mark] = [a + b for a, b in zip(region_j[mark], counts, strict=True)]
-    region_dist = sum((dist[c] for c in codes if c in dist and c not in excluded), np.zeros(1))
-    if first is None:
-        # every school's residual (this work − its other works) and spread ratio, as arrays: each school is
-        # compared with all the others, so its own value is dropped by position
-        residuals = np.full(len(codes), np.nan)
-        ratios = np.full(len(codes), np.nan)
-        for i, code in enumerate(codes):
-            s = per_school[code]
-            other = [p for a_id, p in relative[code].items() if a_id != w.id]
-            if other and w.id in relative[code]:
-                residuals[i] = relative[code][w.id] - float(np.mean(other))
-            ratio = sig.spread_ratio(s.mean, s.sd, w.max_primary) if s.n >= sig.MIN_WORKS else None
-            if ratio is not None:
-                ratios[i] = ratio
-    result = {}
+    found: dict[str, list[sig.Signal]] = {code: [] for code in codes}
+    counted = np.array([code not in excluded for code in codes], dtype=bool)
+
+    rows = [i for i, code in enumerate(codes) if code in journal]
+    if rows:
+        marks = sorted({m for i in rows for m in journal[codes[i]]})
+        column = {m: j for j, m in enumerate(marks)}
+        own = np.zeros((len(codes), len(marks), 3))
+        for i in rows:
+            for mark, counts in journal[codes[i]].items():
+                own[i, column[mark]] = counts
+        rest = own[counted].sum(axis=0)[None] - own * counted[:, None, None]
+        for k, direction in enumerate(("work_above_journal", "journal_above_work")):
+            signals = sig.journal_disagreement_rows(own[rows, :, k], own[rows, :, 2], rest[rows, :, k],
+                                                    rest[rows, :, 2], direction=direction)
+            for i, one in zip(rows, signals, strict=True):
+                found[codes[i]].append(one)
+
+    rows = [i for i, code in enumerate(codes) if code in dist] if w.thresholds else []
+    if rows:
+        sizes = [dist[codes[i]].size for i in rows]
+        own = np.zeros((len(rows), max(sizes)))
+        for j, i in enumerate(rows):
+            own[j, :sizes[j]] = dist[codes[i]]
+        kept = counted[rows]
+        rest = own[kept].sum(axis=0)[None] - own * kept[:, None]
+        for i, one in zip(rows, sig.threshold_bunching_rows(own, rest, w.thresholds, sizes=sizes), strict=True):
+            found[codes[i]].append(one)
+
+    if first is not None:
+        for code in codes:
+            found[code].extend(one for one in first[code] if one.code not in sig.REGION_REFERENCE_SIGNALS)
+        return found
+
+    # every school's residual (this work − its other works) and spread ratio; each school is compared
+    # with all the others (its own value left out)
+    residuals = np.full(len(codes), np.nan)
+    ratios = np.full(len(codes), np.nan)
+    references: list[float | None] = []
     for i, code in enumerate(codes):
         s = per_school[code]
-        found: list[sig.Signal] = []
-        if code in journal:
-            own_j = journal[code]
-            rest = {m: [a - (b if code not in excluded else 0) for a, b in
-                        zip(region_j[m], own_j.get(m, (0, 0, 0)), strict=True)] for m in region_j}
-            for k, direction in enumerate(("work_above_journal", "journal_above_work")):
-                found.append(sig.journal_disagreement(
-                    {m: (v[k], v[2]) for m, v in own_j.items()}, {m: (v[k], v[2]) for m, v in rest.items()},
-                    direction=direction))
-        if w.thresholds and code in dist:
-            own = dist[code]
-            rest_dist = _pad(region_dist, own.size) - (own if code not in excluded else 0)
-            found.append(sig.threshold_bunching(own, rest_dist, w.thresholds))
-        if first is not None:
-            found.extend(one for one in first[code] if one.code not in REGION_REFERENCE_SIGNALS)
-            result[code] = found
-            continue
         other = [p for a_id, p in relative[code].items() if a_id != w.id]
+        references.append(float(np.mean(other)) if other else None)
+        if other and w.id in relative[code]:
+            residuals[i] = relative[code][w.id] - references[-1]
+        ratio = sig.spread_ratio(s.mean, s.sd, w.max_primary) if s.n >= sig.MIN_WORKS else None
+        if ratio is not None:
+            ratios[i] = ratio
+    residual_centre, residual_spread, _n = sig.leave_one_out_centre_spread(residuals)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.where(ratios > 0, np.log(np.where(ratios > 0, ratios, 1.0)), np.nan)
+    log_centre, log_spread, log_count = sig.leave_one_out_centre_spread(logs)
+    for i, code in enumerate(codes):
+        s = per_school[code]
         if w.id in relative[code]:
             se = (s.sd or 0) / math.sqrt(s.n) / region_sd[w.id] if s.n else 0.0
-            others = np.delete(residuals, i)
-            found.append(sig.unexpected_result(
-                relative[code][w.id], se, float(np.mean(other)) if other else None, others[np.isfinite(others)]))
-        others = np.delete(ratios, i)
-        found.append(sig.low_spread(s.n, s.mean, s.sd, w.max_primary, others[np.isfinite(others)]))
-        result[code] = found
-    return result
+            found[code].append(sig.unexpected_result(
+                relative[code][w.id], se, references[i], None,
+                yardstick=(float(residual_centre[i]), float(residual_spread[i]))))
+        found[code].append(sig.low_spread(s.n, s.mean, s.sd, w.max_primary, None, yardstick=(
+            float(log_centre[i]), float(log_spread[i]), int(log_count[i]))))
+    return found
 
 
 def _pad(array: np.ndarray, size: int) -> np.ndarray:

@@ -77,7 +77,7 @@ def run_analysis(
     from django.db import transaction
     from django.utils.translation import gettext as _
 
-    from metodist.analysis.engine import connect
+    from metodist.analysis.engine import connect, run_page_cache
 
     academic_year = AcademicYear.objects.get_or_create(start_year=year)[0] if year else latest_year_with_results()
     if academic_year is None:
@@ -92,12 +92,13 @@ def run_analysis(
     run = start_run(academic_year, scope, engine=engine, user=user)
     summary: dict = {}
     try:
-        eng = connect(engine)
-        for number, (key, module_path) in enumerate(PARTS, start=1):
-            with transaction.atomic():
-                summary[key] = importlib.import_module(module_path).store(run, eng)
-            if progress:
-                progress(number, len(PARTS))
+        with run_page_cache():
+            eng = connect(engine)
+            for number, (key, module_path) in enumerate(PARTS, start=1):
+                with transaction.atomic():
+                    summary[key] = importlib.import_module(module_path).store(run, eng)
+                if progress:
+                    progress(number, len(PARTS))
     except Exception as exc:
         finish_run(run, {**summary, "error": type(exc).__name__}, status=RunStatus.FAILED, user=user)
         raise

@@ -69,6 +69,13 @@ class _Typeset:
 
 
 def _wrap(value, sep: str):
+    kind = type(value)  # the common types first: the ABC checks below cost more than the formatting
+    if kind is str:
+        return value
+    if kind is float:
+        return _Typeset(value, sep)
+    if kind is int:
+        return value if value >= 0 else _Typeset(value, sep)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return value
     if isinstance(value, numbers.Integral) and value >= 0:

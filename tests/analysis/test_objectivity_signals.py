@@ -108,3 +108,101 @@ def test_low_spread_is_judged_at_the_same_mean():
 def test_combined_score_sums_the_excess_over_two():
     a, b, c = sig.Signal("low_spread", True, 3.5), sig.Signal("threshold_bunching", True, 1.0), sig.Signal("x")
     assert sig.combined_score([a, b, c]) == pytest.approx(1.5)
+
+
+def test_the_batched_tail_is_the_exact_one():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        groups = rng.integers(1, 5)
+        n = rng.integers(0, 90, groups)
+        p = rng.random(groups) * rng.choice([1.0, 0.02])
+        k = int(rng.integers(0, n.sum() + 2))
+        exact = sig.sum_of_binomials_z(k, list(zip(n.tolist(), p.tolist(), strict=True)))
+        assert sig.sum_of_binomials_z_rows([k], [n], [p])[0] == pytest.approx(exact, abs=1e-6)
+
+
+def test_leave_one_out_yardstick_is_the_median_and_mad_of_the_others():
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=41)
+    values[[3, 17]] = np.nan
+    values[5] = values[6]  # a tie
+    centre, spread, count = sig.leave_one_out_centre_spread(values)
+    for i in range(values.size):
+        others = np.delete(values, i)
+        others = others[np.isfinite(others)]
+        assert count[i] == others.size
+        assert centre[i] == pytest.approx(np.median(others))
+        assert spread[i] == pytest.approx(1.4826 * np.median(np.abs(others - np.median(others))))
+
+
+def _planted_work(rng, schools=60, max_score=30):
+    """Schools of one work: summaries, journal counts per work mark and score distributions, one school
+    inflating its marks and bunching at the thresholds."""
+    from metodist.analysis import objectivity as fed
+    from metodist.analysis.objectivity_store import Work
+
+    thresholds = [8, 15, 22]
+    work = Work(1, "w", "vpr", "ma", 5, 2021, max_score, thresholds)
+    per_school, journal, dist, relative = {}, {}, {}, {}
+    for s in range(schools):
+        code = f"s{s:03d}"
+        n = 60 if s == 7 else int(rng.integers(5, 80))
+        scores = np.clip(np.round(rng.normal(rng.normal(16, 3), 5, n)), 0, max_score).astype(int)
+        if s == 7:
+            scores = np.where(np.isin(scores, [t - 1 for t in thresholds] + [t - 2 for t in thresholds]),
+                              scores + 2, scores)
+        marks = 2 + np.searchsorted(thresholds, scores, side="right")
+        journal_marks = np.clip(marks + rng.choice([-1, 0, 0, 0, 1], n) - (s == 7), 2, 5)
+        per_school[code] = fed.ScoreSummary(n, float(scores.sum()), float((scores ** 2).sum()))
+        journal[code] = {int(m): [int(((marks == m) & (marks > journal_marks)).sum()),
+                                  int(((marks == m) & (marks < journal_marks)).sum()), int((marks == m).sum())]
+                         for m in np.unique(marks)}
+        dist[code] = np.bincount(scores, minlength=max_score + 1).astype(float)
+        relative[code] = {1: float(rng.normal(0, 0.3)), 2: float(rng.normal(0, 0.3))}
+    return work, per_school, journal, dist, relative
+
+
+def test_every_school_of_a_work_gets_what_the_one_school_definitions_give():
+    """objectivity_store computes a work's signals for all schools at once; each school's must be what
+    the definitions of one school give with the rest of the region (its own row taken out, and the
+    excluded schools left out of the region) as the reference."""
+    from metodist.analysis.objectivity_store import _work_signals
+
+    rng = np.random.default_rng(11)
+    work, per_school, journal, dist, relative = _planted_work(rng)
+    region_sd = {1: 5.0}
+    excluded = {"s007", "s010"}
+    first = _work_signals(work, per_school, journal, dist, relative, region_sd, excluded=set())
+    final = _work_signals(work, per_school, journal, dist, relative, region_sd, excluded=excluded, first=first)
+    codes = sorted(per_school)
+    counted = [c for c in codes if c not in excluded]
+    residuals, ratios = {}, {}
+    for c in codes:
+        s = per_school[c]
+        residuals[c] = relative[c][1] - relative[c][2]
+        ratio = sig.spread_ratio(s.mean, s.sd, work.max_primary) if s.n >= sig.MIN_WORKS else None
+        ratios[c] = ratio
+    assert first["s007"][0].tripped and first["s007"][2].tripped  # the planted school, by journal and bunching
+    for c in codes:
+        marks = {m for o in counted for m in journal[o]}
+        region = {m: [sum(journal[o].get(m, [0, 0, 0])[j] for o in counted if o != c) for j in range(3)]
+                  for m in marks}
+        rest_dist = sum(dist[o] for o in counted if o != c)
+        expected = [
+            sig.journal_disagreement({m: (v[0], v[2]) for m, v in journal[c].items()},
+                                     {m: (v[0], v[2]) for m, v in region.items()}, direction="work_above_journal"),
+            sig.journal_disagreement({m: (v[1], v[2]) for m, v in journal[c].items()},
+                                     {m: (v[1], v[2]) for m, v in region.items()}, direction="journal_above_work"),
+            sig.threshold_bunching(dist[c], rest_dist, work.thresholds),
+            sig.unexpected_result(relative[c][1], (per_school[c].sd or 0) / math.sqrt(per_school[c].n) / 5.0,
+                                  relative[c][2], [residuals[o] for o in codes if o != c]),
+            sig.low_spread(per_school[c].n, per_school[c].mean, per_school[c].sd, work.max_primary,
+                           [ratios[o] for o in codes if o != c]),
+        ]
+        got = final[c]
+        assert [one.code for one in got] == [one.code for one in expected]
+        for one, want in zip(got, expected, strict=True):
+            assert one.judged == want.judged and one.reason == want.reason
+            assert one.z == pytest.approx(want.z, abs=1e-6) if want.z is not None else one.z is None
+            assert one.numbers == pytest.approx(want.numbers) if "thresholds" not in want.numbers else \
+                one.numbers["thresholds"] == want.numbers["thresholds"]
