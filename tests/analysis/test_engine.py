@@ -154,3 +154,23 @@ def test_statistics_are_left_alone_on_sqlite_and_inside_a_transaction(results, m
 
     monkeypatch.setattr(loading, "STALE_FLOOR", 0)
     assert loading.refresh_statistics() == []
+
+
+@pytest.mark.django_db
+def test_a_run_enlarges_sqlite_page_cache_and_puts_it_back():
+    from django.db import connection
+
+    from metodist.analysis.engine import run_page_cache
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's cache is the server's")
+
+    def size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = size()
+    with run_page_cache(kib=65_536):
+        assert size() == -65_536
+    assert size() == before
