@@ -4,6 +4,7 @@ the user sees (`visible_to`)."""
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metodist.analysis.models import AnalysisRun, ProblemField, RunStatus
@@ -192,7 +193,7 @@ class RouteProposeForm(forms.Form):
         self.fields["run"].queryset = runs
         self.fields["run"].label_from_instance = lambda r: _("{year}: {scope}, {date}").format(
             year=r.academic_year, scope=r.scope.short_name,
-            date=r.finished_at.strftime("%d.%m.%Y") if r.finished_at else "")
+            date=timezone.localtime(r.finished_at).strftime("%d.%m.%Y") if r.finished_at else "")
 
     def clean(self):
         data = super().clean()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metodist.collection import loading
@@ -208,7 +209,7 @@ def _import_results(path, sheets, module, format_name, checksum, options, outcom
         outcome.status, outcome.upload = "unchanged", previous
         outcome.counts = dict(previous.counts, works_imported=0, unchanged=True)
         outcome.message = _("Этот файл уже загружен ({when}); ничего не изменилось.").format(
-            when=previous.created_at.strftime("%d.%m.%Y %H:%M"))
+            when=timezone.localtime(previous.created_at).strftime("%d.%m.%Y %H:%M"))
         return outcome
     plan = loading.validate_results(
         parsed, assessment, school=school, create_organisations=options.create_organisations,

@@ -48,7 +48,7 @@ FIELDS_OF_OUTCOME = ("file_name", "checksum", "size", "format", "assessment_id",
 
 def upload_directory(upload: Upload) -> Path:
     """Where the file of a site upload is kept: MEDIA_ROOT/uploads/<date>/<id>/."""
-    return Path(settings.MEDIA_ROOT) / "uploads" / upload.created_at.strftime("%Y-%m-%d") / str(upload.pk)
+    return Path(settings.MEDIA_ROOT) / "uploads" / timezone.localdate(upload.created_at).isoformat() / str(upload.pk)
 
 
 def stored_path(upload: Upload) -> Path | None:

@@ -5,6 +5,7 @@ what the user sees (`visible_to`)."""
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from metodist.analysis.models import AnalysisRun, RunStatus
@@ -50,7 +51,7 @@ class NewRoadmapForm(forms.Form):
             "-academic_year__start_year", "-finished_at")
         self.fields["run"].queryset = runs
         self.fields["run"].label_from_instance = lambda r: _("{year}: {scope}, {date}").format(
-            year=r.academic_year, scope=r.scope.short_name, date=r.finished_at.strftime("%d.%m.%Y") if r.finished_at else "")
+            year=r.academic_year, scope=r.scope.short_name, date=timezone.localtime(r.finished_at).strftime("%d.%m.%Y") if r.finished_at else "")
         first = runs.first()
         if first is not None:
             self.fields["run"].initial = first.pk

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from django.utils import timezone
 
 from metodist.collection import loading
 from metodist.collection.importing import ImportOptions, import_file
@@ -95,6 +96,8 @@ def test_same_file_twice_changes_nothing(spec, tmp_path):
     assert again.upload.pk == first.upload.pk
     assert again.counts["works_imported"] == 0 and again.counts["unchanged"] is True
     assert "уже загружен" in again.message
+    # the time of the first import is the users' clock, not UTC's
+    assert timezone.localtime(first.upload.created_at).strftime("%d.%m.%Y %H:%M") in again.message
     assert snapshot() == before
     # the same bytes under another name are the same file
     other = tmp_path / "копия.xlsx"

@@ -5,8 +5,8 @@ and its worker, as `metodist serve` runs it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from metodist.collection import tasks
 from metodist.collection.models import TaskScore, Upload, UploadStatus, Work
@@ -115,7 +116,7 @@ def test_upload_imports_the_file_and_reports_done(site, client, tmp_path):
     assert AuditEntry.objects.filter(action="import:imported", object_id=str(upload.pk)).exists()
     assert upload.organisation == site["mun1"]  # both schools of the file are in municipality 1
     stored = Path(tasks.stored_path(upload))
-    assert stored.is_file() and stored.parent.parent.name == date.today().isoformat()
+    assert stored.is_file() and stored.parent.parent.name == timezone.localdate().isoformat()  # the day where the users are
     assert stored.parent.parent.parent.name == "uploads"
     # the polled part says it is done and makes htmx reload the page
     polled = client.get(reverse("collection:upload_progress", args=[upload.pk]))
@@ -124,6 +125,13 @@ def test_upload_imports_the_file_and_reports_done(site, client, tmp_path):
     html = client.get(reverse("collection:upload", args=[upload.pk])).content.decode()
     assert "Загружено работ: 5, отсутствовали: 0." in html
     assert "Заменить исправленным файлом" in html
+
+
+def test_an_uploads_folder_is_named_by_the_users_day_not_utcs(settings):
+    """At 22:30 UTC it is already the next day in Moscow; the folder a user looks for is named by her day."""
+    settings.TIME_ZONE = "Europe/Moscow"
+    late = Upload(pk=7, created_at=dt.datetime(2026, 12, 7, 22, 30, tzinfo=dt.UTC))
+    assert tasks.upload_directory(late) == Path(settings.MEDIA_ROOT) / "uploads" / "2026-12-08" / "7"
 
 
 @pytest.mark.django_db

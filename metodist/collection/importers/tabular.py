@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from metodist.collection.importers.base import (
@@ -500,7 +501,7 @@ def complete(
         outcome.status, outcome.upload = "unchanged", previous
         outcome.counts = dict(previous.counts, unchanged=True)
         outcome.message = _("Этот файл уже загружен ({when}); ничего не изменилось.").format(
-            when=previous.created_at.strftime("%d.%m.%Y %H:%M"))
+            when=timezone.localtime(previous.created_at).strftime("%d.%m.%Y %H:%M"))
         return outcome
 
     def new_upload() -> Upload:
