@@ -6,6 +6,8 @@ transaction that is not committed yet (a test's data, an import in progress in t
 `connect("duckdb")` exports the tables the analysis reads through that same connection into an
 in-memory DuckDB database (no DuckDB extension is needed, so it works offline) and runs the
 expressions there; the database writes the rows as CSV text and Arrow parses it (see :func:`_arrow`).
+The export of works and task scores, the bulk of it, is kept in a DuckDB file under the data directory
+until the results change (:func:`export_cache_path`), so only the first run after an import pays for it.
 
 The engine does only portable operations: filters, joins, counts and sums. Statistics are computed
 on the aggregates in Python (NumPy/SciPy), never in SQL.
@@ -17,15 +19,20 @@ do not keep one across requests.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 from ibis.backends.sqlite import Backend as SQLiteBackend
 
 ENGINES = ("default", "duckdb")
+
+log = logging.getLogger(__name__)
 
 
 class EngineError(ValueError):
@@ -190,10 +197,46 @@ def _database_engine() -> Engine:
     raise EngineError(f"the analysis does not run on {connection.vendor}")
 
 
+#: the exported tables kept between runs (see :func:`export_cache_path`): the two that hold the results; the
+#: others are small and change in place (an organisation renamed, a task's maximum corrected)
+CACHED_TABLES = ("work", "task_score")
+#: bump when what is exported of works or task scores changes its meaning (the columns are in the key)
+EXPORT_CACHE_VERSION = 1
+EXPORT_CACHE_DIR = "analysis-export"
+
+
+def export_cache_path() -> Path | None:
+    """Where the DuckDB export of works and task scores is kept while they do not change, or None when no
+    export may be kept now.
+
+    Works and task scores change only by imports and by deleting uploads, and each of those moves
+    :func:`~metodist.core.cycle.results_signature`; the file is named by it (with the database and the
+    exported columns), so a run after an import exports afresh and the next run without one reads the
+    file: a region's export took 10 s, the analysis that reads it 25 s. Nothing is kept or read inside a
+    transaction: there the data may be not yet committed (an import in progress, a test) and may still be
+    rolled back, leaving a signature that the next data can repeat."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.in_atomic_block or not getattr(settings, "ANALYSIS_EXPORT_CACHE", True):
+        return None
+    from metodist.core.cycle import results_signature
+
+    tables = _tables()
+    database = connection.settings_dict
+    key = repr((EXPORT_CACHE_VERSION, connection.vendor, database.get("NAME"), database.get("HOST"),
+                database.get("PORT"), [tables[name] for name in CACHED_TABLES], results_signature()))
+    return Path(settings.DATA_DIR) / EXPORT_CACHE_DIR / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.duckdb"
+
+
 def _export_to_duckdb(source: Engine, assessments: Iterable[int] | None) -> Engine:
     duck = ibis.duckdb.connect()
     wanted = sorted(set(assessments)) if assessments is not None else None
+    cache = export_cache_path()
+    cached = cache is not None and _attach_cache(duck, cache)
     for short_name in _tables():
+        if cached and short_name in CACHED_TABLES:
+            continue
         table = source.raw(short_name)
         if wanted is not None:
             if short_name in ("work", "task"):
@@ -204,7 +247,67 @@ def _export_to_duckdb(source: Engine, assessments: Iterable[int] | None) -> Engi
                 table = table.semi_join(ids, table.work_id == ids.work_ref)
         with quiet():
             duck.create_table(short_name, _arrow(source, short_name, table), overwrite=True)
+    if cached:
+        _cached_views(duck, wanted)
+    elif cache is not None and wanted is None:
+        _keep_export(duck, cache)
     return Engine(duck, "duckdb", {name: name for name in _tables()})
+
+
+def _attach_cache(duck, cache: Path) -> bool:
+    """Attach a kept export read-only; False when there is none or it cannot be read (then it is dropped)."""
+    if not cache.is_file():
+        return False
+    try:
+        duck.raw_sql(f"ATTACH {_sql_text(cache)} AS export_cache (READ_ONLY)")
+    except Exception:  # noqa: BLE001 (a damaged or foreign file: export afresh)
+        log.warning("the kept export %s cannot be read; exporting afresh", cache, exc_info=True)
+        cache.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _cached_views(duck, wanted: list[int] | None) -> None:
+    """The kept works and task scores as the engine's tables, limited to the wanted assessments as an
+    export would be."""
+    work, scores = "export_cache.main.work", "export_cache.main.task_score"
+    if wanted is None:
+        duck.raw_sql(f"CREATE VIEW work AS SELECT * FROM {work}")  # noqa: S608 (fixed names)
+        duck.raw_sql(f"CREATE VIEW task_score AS SELECT * FROM {scores}")  # noqa: S608
+        return
+    ids = ", ".join(str(int(a)) for a in wanted)
+    duck.raw_sql(f"CREATE VIEW work AS SELECT * FROM {work} WHERE assessment_id IN ({ids})")  # noqa: S608
+    duck.raw_sql(f"CREATE VIEW task_score AS SELECT * FROM {scores} s WHERE s.work_id IN "  # noqa: S608
+                 f"(SELECT id FROM {work} WHERE assessment_id IN ({ids}))")
+
+
+def _keep_export(duck, cache: Path) -> None:
+    """Write the exported works and task scores to `cache` (a new file renamed into place, so a reader
+    never sees half of one) and drop the exports of earlier signatures. A failure costs only the next
+    run's time: it is logged and the run goes on."""
+    import os
+
+    temporary = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary.unlink(missing_ok=True)
+        duck.raw_sql(f"ATTACH {_sql_text(temporary)} AS fresh_export")
+        try:
+            for name in CACHED_TABLES:
+                duck.raw_sql(f"CREATE TABLE fresh_export.main.{name} AS SELECT * FROM main.{name}")  # noqa: S608
+        finally:
+            duck.raw_sql("DETACH fresh_export")
+        os.replace(temporary, cache)
+        for old in cache.parent.glob("*.duckdb"):
+            if old != cache:
+                old.unlink(missing_ok=True)  # a run reading it keeps its open file
+    except Exception:  # noqa: BLE001 (the export itself is in memory and complete)
+        log.warning("could not keep the analysis export in %s", cache.parent, exc_info=True)
+        temporary.unlink(missing_ok=True)
+
+
+def _sql_text(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 #: SQLite builds the CSV text of this many ids of a table at a time (about 20 MB of text for task scores)

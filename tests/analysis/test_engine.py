@@ -113,6 +113,93 @@ def test_duckdb_export_keeps_every_value(results):
     assert any(w["teacher_id"] is None for w in works)  # NULL, not 0
 
 
+def write_form(path: Path, rows) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Протокол")
+    for r, row in enumerate([HEADER, *rows]):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    workbook.close()
+    return path
+
+
+def exported_tables(monkeypatch) -> list[str]:
+    """The names of the tables the engine exports from the database from now on."""
+    from metodist.analysis import engine
+
+    exported, export = [], engine._arrow
+    monkeypatch.setattr(engine, "_arrow", lambda source, name, table: exported.append(name) or export(source, name, table))
+    return exported
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_export_is_read_until_the_results_change(results, settings, tmp_path, monkeypatch):
+    """The DuckDB export of works and task scores is kept under the data directory, named by the results'
+    signature: the next run reads it instead of exporting again, and an import makes the next run export
+    afresh, so no run reads the results of before."""
+    from metodist.analysis.engine import CACHED_TABLES, export_cache_path
+
+    settings.DATA_DIR = tmp_path
+    first = export_cache_path()
+    assert first is not None and first.parent == tmp_path / "analysis-export"
+    connect("duckdb")
+    assert first.is_file()
+    exported = exported_tables(monkeypatch)
+    source, kept = connect(), connect("duckdb")
+    assert not set(exported) & set(CACHED_TABLES) and "organisation" in exported  # the small ones each time
+    for name in ("work", "task_score", "task"):
+        assert (sorted(kept.raw(name).to_pyarrow().to_pylist(), key=lambda r: r["id"])
+                == sorted(source.raw(name).to_pyarrow().to_pylist(), key=lambda r: r["id"])), name
+    # a report's export of one assessment reads the kept file too, and sees only that assessment
+    other = save_spec({"code": "test-2026-ru-4", "programme": "VPR", "subject": "ru", "grade": 4, "year": 2026,
+                       "tasks": [{"number": "1", "max_score": 1}]})
+    exported.clear()
+    only_other = connect("duckdb", assessments=[other.pk])
+    assert only_other.raw("work").count().to_pyarrow().as_py() == 0
+    assert only_other.raw("task_score").count().to_pyarrow().as_py() == 0
+    assert connect("duckdb", assessments=[results.pk]).raw("task_score").count().to_pyarrow().as_py() == 6
+    assert not set(exported) & set(CACHED_TABLES)
+    # a new file of results: the signature moves, the export is made again and the old one dropped
+    outcome = import_file(write_form(tmp_path / "вторая.xlsx", [["edu222001", 40002, 1, 2, 1, None]]),
+                          ImportOptions(assessment=results.code))
+    assert outcome.status == UploadStatus.IMPORTED, outcome.as_dict()
+    second = export_cache_path()
+    assert second != first
+    exported.clear()
+    fresh = connect("duckdb")
+    assert set(CACHED_TABLES) <= set(exported)
+    for name in ("work", "task_score"):  # the school's new file replaced its works: the same count, new rows
+        assert (sorted(fresh.raw(name).to_pyarrow().to_pylist(), key=lambda r: r["id"])
+                == sorted(connect().raw(name).to_pyarrow().to_pylist(), key=lambda r: r["id"])), name
+    assert Work.objects.filter(participant_code="40002", school__code="edu222001").exists()
+    assert second.is_file() and not first.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_damaged_kept_export_is_made_again(results, settings, tmp_path):
+    from metodist.analysis.engine import export_cache_path
+
+    settings.DATA_DIR = tmp_path
+    kept = export_cache_path()
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"not a DuckDB database")
+    assert connect("duckdb").raw("task_score").count().to_pyarrow().as_py() == TaskScore.objects.count()
+    assert kept.read_bytes()[:16] != b"not a DuckDB dat"  # written again, whole
+    assert connect("duckdb").raw("work").count().to_pyarrow().as_py() == Work.objects.count()
+
+
+def test_nothing_is_kept_from_inside_a_transaction(results, settings, tmp_path):
+    """A test's rows, an import in progress: data that may still be rolled back, and a signature the next
+    data may repeat (SQLite gives the ids of rolled-back rows again)."""
+    from metodist.analysis.engine import export_cache_path
+
+    settings.DATA_DIR = tmp_path
+    assert export_cache_path() is None
+    connect("duckdb")
+    assert not (tmp_path / "analysis-export").exists()
+
+
 def test_unknown_engine():
     with pytest.raises(EngineError):
         connect("spark")
