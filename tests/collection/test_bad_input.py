@@ -205,6 +205,18 @@ def test_text_in_score_cell(spec, school, tmp_path):
     assert problem.message == "В ячейке задания 1 стоит «два»: ожидается балл, X или «не пройд.»."
 
 
+def test_a_nul_character_in_a_cell_is_dropped_not_a_failure(spec, school, tmp_path):
+    """PostgreSQL keeps no NUL in text or JSON: quoted in the message of the error, it failed the import
+    (found by the fuzz test below)."""
+    rows = [HEADER, *GOOD]
+    rows[3] = [40003, 1, "дв\x00а", 1, 1, 2, 4, 2]
+    outcome = run(write_xlsx(tmp_path / "форма.xlsx", rows))
+    assert_rejected(outcome)
+    [problem] = outcome.errors
+    assert problem.message == "В ячейке задания 1 стоит «два»: ожидается балл, X или «не пройд.»."
+    assert Upload.objects.get(pk=outcome.upload.pk).errors[0]["message"] == problem.message
+
+
 def test_fractional_and_negative_scores(spec, school, tmp_path):
     rows = [HEADER, *GOOD]
     rows[1] = [40001, 1, 1.5, 1, 2, 1, 5, 5]

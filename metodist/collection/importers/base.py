@@ -79,8 +79,20 @@ def read_sheets(path: Path) -> list[Sheet]:
     is_zip = head.startswith(b"PK")
     is_ole = head.startswith(b"\xd0\xcf\x11\xe0")
     if is_zip or is_ole or suffix in {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}:
-        return _read_workbook(path)
-    return [Sheet(name="", rows=_read_csv(path))]
+        return [_without_nul(sheet) for sheet in _read_workbook(path)]
+    return [_without_nul(Sheet(name="", rows=_read_csv(path)))]
+
+
+def _without_nul(sheet: Sheet) -> Sheet:
+    """The sheet with NUL characters taken out of its texts. A cell may hold one (a file written by another
+    program, a pasted binary), and PostgreSQL stores no NUL in a text or JSON value: quoted in a message of
+    the upload's errors, it failed the whole import. Nothing a person reads is lost."""
+    def clean(value):
+        return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
+
+    rows = [[clean(v) for v in row] if any(isinstance(v, str) and "\x00" in v for v in row) else row
+            for row in sheet.rows]
+    return Sheet(name=clean(sheet.name), rows=rows)
 
 
 def _read_workbook(path: Path) -> list[Sheet]:
