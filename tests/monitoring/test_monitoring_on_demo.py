@@ -55,7 +55,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         other_teacher.save(update_fields=["user"])
         RoleAssignment.objects.create(user=stranger, role="teacher", organisation=other_school)
         cache.clear()
-        yield {"truth": truth, "other_school": other_school}
+        yield {"truth": truth, "other_school": other_school, "data_dir": data_dir}
         transaction.set_rollback(True)
     cache.clear()
 
@@ -271,3 +271,46 @@ def test_the_next_cycle_is_started_from_its_page_by_whom_may(demo, client):
     assert cycle.organisation.code == "demo-m01" and cycle.academic_year.start_year == 2026
     text = response.content.decode()
     assert "Начат цикл 2026/2027" in text and f"перенесено показателей {cycle.summary['indicators']}" in text
+
+
+@pytest.mark.django_db
+def test_the_monitor_commands(demo, tmp_path, monkeypatch):
+    """`metodist monitor effects | next-cycle | report`: the planted course's effect as the method gives it,
+    the next cycle started once, the monitoring report a DOCX that python-docx opens."""
+    from docx import Document
+    from typer.testing import CliRunner
+
+    from metodist.cli import app
+    from metodist.demo.assistance import build_assistance
+    from metodist.monitoring.effects import Verdict, estimate
+    from metodist.monitoring.models import Cycle
+
+    monkeypatch.setattr("metodist.bootstrap._ready", True)  # the test database is migrated
+    build_assistance(echo=lambda _m: None, data_dir=demo["data_dir"])  # stage 5: the planted course (rolled back)
+    runner = CliRunner()
+    effects = runner.invoke(app, ["monitor", "effects", "--json"])
+    assert effects.exit_code == 0, effects.output
+    c, ids, elements = course(demo["truth"])
+    [found] = [e for e in json.loads(effects.output) if e["kind"] == "course" and e["title"] == c["title"]]
+    expected = estimate(ids, elements, int(c["academic_year"][:4]))
+    assert found["verdict"] == Verdict.HELPED == expected.verdict
+    assert math.isclose(found["did"], expected.did) and found["low"] <= 100 * c["difference_in_differences"] <= found["high"]
+    text = runner.invoke(app, ["monitor", "effects"])
+    assert text.exit_code == 0 and c["title"] in text.output
+
+    started = runner.invoke(app, ["monitor", "next-cycle", "--org", "demo-m01", "--year", "2025", "--json"])
+    assert started.exit_code == 0, started.output
+    summary = json.loads(started.output)
+    cycle = Cycle.objects.get()
+    assert summary["cycle"] == cycle.pk and summary["indicators"] == cycle.summary["indicators"] > 0
+    again = runner.invoke(app, ["monitor", "next-cycle", "--org", "demo-m01", "--year", "2025"])
+    assert again.exit_code == 0 and "Начат цикл 2026/2027" in again.output and Cycle.objects.count() == 1
+
+    out = tmp_path / "мониторинг.docx"
+    report = runner.invoke(app, ["monitor", "report", "demo-m01", "--year", "2025", "-o", str(out)])
+    assert report.exit_code == 0, report.output
+    document = Document(str(out))
+    assert any(c["title"] in p.text for p in document.paragraphs) or any(
+        c["title"] in cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    unknown = runner.invoke(app, ["monitor", "report", "нет-такой", "--year", "2025", "-o", str(out)])
+    assert unknown.exit_code != 0
