@@ -29,15 +29,7 @@ def results(region_tree, tmp_path: Path):
     assessment = save_spec({"code": "test-2026-ma-4", "programme": "VPR", "subject": "ma", "grade": 4,
                             "year": 2026, "tasks": [{"number": "1", "max_score": 2}, {"number": "2", "max_score": 1}],
                             "grade_scale": {3: 1, 4: 2, 5: 3}})
-    path = tmp_path / "форма.xlsx"
-    workbook = xlsxwriter.Workbook(str(path))
-    sheet = workbook.add_worksheet("Протокол")
-    for r, row in enumerate([HEADER, *ROWS]):
-        for c, value in enumerate(row):
-            if value is not None:
-                sheet.write(r, c, value)
-    workbook.close()
-    outcome = import_file(path, ImportOptions(assessment=assessment.code))
+    outcome = import_file(write_form(tmp_path / "форма.xlsx", ROWS), ImportOptions(assessment=assessment.code))
     assert outcome.status == UploadStatus.IMPORTED, outcome.as_dict()
     return assessment
 
